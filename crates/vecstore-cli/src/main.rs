@@ -1,0 +1,3 @@
+//! The `vecstore` command-line tool.
+#![forbid(unsafe_code)]
+fn main() {}

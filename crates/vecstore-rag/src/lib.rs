@@ -1,0 +1,3 @@
+//! vecstore-rag: chunkers, the `Embedder` trait and a local MiniLM embedder.
+#![forbid(unsafe_code)]
+#![deny(missing_docs)]
