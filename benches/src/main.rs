@@ -3,6 +3,8 @@
 #![forbid(unsafe_code)]
 
 mod data;
+#[cfg(feature = "embed")]
+mod embed;
 
 use clap::{Parser, Subcommand};
 
@@ -14,9 +16,16 @@ struct Cli {
 }
 
 #[derive(Subcommand)]
-enum Cmd {}
+enum Cmd {
+    /// MiniLM embedder: cosine vs sentence-transformers and throughput (feature `embed`).
+    #[cfg(feature = "embed")]
+    EmbedBench(embed::EmbedBenchArgs),
+}
 
 fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    match cli.cmd {}
+    match cli.cmd {
+        #[cfg(feature = "embed")]
+        Cmd::EmbedBench(args) => embed::run(&args),
+    }
 }
