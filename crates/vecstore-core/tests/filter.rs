@@ -544,6 +544,35 @@ fn token_soup() -> impl Strategy<Value = String> {
     .prop_map(|parts| parts.into_iter().flat_map(|(t, s)| [t, s]).collect())
 }
 
+/// Printed filters with one edit: near-valid text that reaches every error
+/// path deep inside the grammar, and sometimes still parses.
+fn mutated_filter() -> impl Strategy<Value = String> {
+    (
+        filter(),
+        any::<prop::sample::Index>(),
+        0..4usize,
+        prop::sample::select(TOKENS),
+        0..4usize,
+    )
+        .prop_map(|(f, at, kind, token, len)| {
+            let text = f.to_string();
+            let mut cut = at.index(text.len() + 1);
+            while !text.is_char_boundary(cut) {
+                cut -= 1;
+            }
+            let mut end = (cut + len).min(text.len());
+            while !text.is_char_boundary(end) {
+                end += 1;
+            }
+            match kind {
+                0 => text[..cut].to_string(),
+                1 => format!("{}{}", &text[..cut], &text[end..]),
+                2 => format!("{}{token}{}", &text[..cut], &text[cut..]),
+                _ => format!("{}{token}{}", &text[..cut], &text[end..]),
+            }
+        })
+}
+
 /// Parsing never panics; errors point inside the input at a char boundary,
 /// and whatever parses prints back to text that parses to the same tree.
 fn check_any_input(s: &str) -> Result<(), TestCaseError> {
@@ -610,6 +639,17 @@ proptest! {
     #[test]
     fn random_token_sequences_never_panic(s in token_soup()) {
         check_any_input(&s)?;
+    }
+
+    #[test]
+    fn edited_filters_never_panic(s in mutated_filter()) {
+        check_any_input(&s)?;
+    }
+
+    #[test]
+    fn redundant_parentheses_and_spacing_keep_the_tree(f in filter(), n in 1..4usize) {
+        let text = format!("{} \t{}\n{} ", "(".repeat(n), f, ")".repeat(n));
+        prop_assert_eq!(Filter::parse(&text).ok(), Some(f));
     }
 
     #[test]
