@@ -119,7 +119,10 @@ mod tests {
     #[test]
     fn rejects_bad_input() {
         assert!(matches!(id(""), Err(Error::InvalidId { .. })));
-        assert!(matches!(id(&"x".repeat(1025)), Err(Error::InvalidId { .. })));
+        assert!(matches!(
+            id(&"x".repeat(1025)),
+            Err(Error::InvalidId { .. })
+        ));
         assert!(id(&"é".repeat(512)).is_ok());
         assert!(matches!(id(&"é".repeat(513)), Err(Error::InvalidId { .. })));
         assert!(matches!(
@@ -137,7 +140,10 @@ mod tests {
             vector(&[f32::INFINITY], None),
             Err(Error::NonFiniteVector { index: 0, .. })
         ));
-        assert!(matches!(vector(&[], None), Err(Error::InvalidDimension { .. })));
+        assert!(matches!(
+            vector(&[], None),
+            Err(Error::InvalidDimension { .. })
+        ));
         assert!(matches!(
             vector(&vec![0.0; MAX_DIMENSION + 1], None),
             Err(Error::InvalidDimension { .. })
