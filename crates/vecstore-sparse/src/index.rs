@@ -231,7 +231,7 @@ impl InvertedIndex {
         };
         let norm = Norm::new(self.config.k1, self.config.b, avg);
         let mut out = Vec::new();
-        for (order, (term, qtf)) in search::distinct_terms(terms).into_iter().enumerate() {
+        for (term, qtf) in search::distinct_terms(terms) {
             let Some(&id) = self.term_ids.get(term) else {
                 continue;
             };
@@ -244,7 +244,7 @@ impl InvertedIndex {
                 cursor: SliceCursor::new(&e.postings),
                 weight: qtf as f32 * idf(num_docs, df.max(1)),
                 max_tf_norm: norm.tf_norm(e.max_tf, e.min_len),
-                order,
+                order: out.len(),
             });
         }
         (out, norm)
@@ -274,12 +274,14 @@ impl InvertedIndex {
     }
 }
 
-impl KeywordSegment for InvertedIndex {
-    fn tokenize(&self, text: &str) -> Vec<String> {
+impl InvertedIndex {
+    /// Analyses `text` with this index's tokenizer (see [`KeywordSegment::tokenize`]).
+    pub fn tokenize(&self, text: &str) -> Vec<String> {
         self.tokenizer.tokenize(text)
     }
 
-    fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
+    /// See [`KeywordSegment::corpus_stats`].
+    pub fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
         CorpusStats {
             num_docs: self.num_docs(),
             total_len: self.total_len,
@@ -290,7 +292,8 @@ impl KeywordSegment for InvertedIndex {
         }
     }
 
-    fn search_terms(
+    /// See [`KeywordSegment::search_terms`].
+    pub fn search_terms(
         &self,
         terms: &[String],
         k: usize,
@@ -299,6 +302,26 @@ impl KeywordSegment for InvertedIndex {
     ) -> Vec<(u32, f32)> {
         let (qterms, norm) = self.prepare(terms, stats);
         search::max_score(qterms, k, norm, |r| self.doc_len(r), filter)
+    }
+}
+
+impl KeywordSegment for InvertedIndex {
+    fn tokenize(&self, text: &str) -> Vec<String> {
+        InvertedIndex::tokenize(self, text)
+    }
+
+    fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
+        InvertedIndex::corpus_stats(self, terms)
+    }
+
+    fn search_terms(
+        &self,
+        terms: &[String],
+        k: usize,
+        filter: &KeywordFilter<'_>,
+        stats: Option<&CorpusStats>,
+    ) -> Vec<(u32, f32)> {
+        InvertedIndex::search_terms(self, terms, k, filter, stats)
     }
 }
 

@@ -121,7 +121,7 @@ impl<'a> SparseView<'a> {
         // raises every tf-norm by at most the ratio (see the crate docs).
         let scale = (avg / own_avg).max(1.0);
         let mut out = Vec::new();
-        for (order, (term, qtf)) in search::distinct_terms(terms).into_iter().enumerate() {
+        for (term, qtf) in search::distinct_terms(terms) {
             let Some(i) = self.term_index(term) else {
                 continue;
             };
@@ -131,19 +131,21 @@ impl<'a> SparseView<'a> {
                 cursor: BlockCursor::new(&self.parts, i),
                 weight: qtf as f32 * idf(num_docs, df.max(1)),
                 max_tf_norm: (self.parts.max_tf_norms[i] * scale).min(1.0),
-                order,
+                order: out.len(),
             });
         }
         (out, norm)
     }
 }
 
-impl KeywordSegment for SparseView<'_> {
-    fn tokenize(&self, text: &str) -> Vec<String> {
+impl SparseView<'_> {
+    /// Analyses `text` with this index's tokenizer (see [`KeywordSegment::tokenize`]).
+    pub fn tokenize(&self, text: &str) -> Vec<String> {
         self.tokenizer.tokenize(text)
     }
 
-    fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
+    /// See [`KeywordSegment::corpus_stats`].
+    pub fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
         CorpusStats {
             num_docs: self.parts.num_docs,
             total_len: self.parts.total_len,
@@ -154,7 +156,8 @@ impl KeywordSegment for SparseView<'_> {
         }
     }
 
-    fn search_terms(
+    /// See [`KeywordSegment::search_terms`].
+    pub fn search_terms(
         &self,
         terms: &[String],
         k: usize,
@@ -163,6 +166,26 @@ impl KeywordSegment for SparseView<'_> {
     ) -> Vec<(u32, f32)> {
         let (qterms, norm) = self.prepare(terms, stats);
         search::max_score(qterms, k, norm, |r| self.doc_len(r), filter)
+    }
+}
+
+impl KeywordSegment for SparseView<'_> {
+    fn tokenize(&self, text: &str) -> Vec<String> {
+        SparseView::tokenize(self, text)
+    }
+
+    fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
+        SparseView::corpus_stats(self, terms)
+    }
+
+    fn search_terms(
+        &self,
+        terms: &[String],
+        k: usize,
+        filter: &KeywordFilter<'_>,
+        stats: Option<&CorpusStats>,
+    ) -> Vec<(u32, f32)> {
+        SparseView::search_terms(self, terms, k, filter, stats)
     }
 }
 
