@@ -27,8 +27,9 @@ struct TermEntry {
 
 /// A mutable BM25 inverted index over rows of one segment.
 ///
-/// Rows are the segment's dense row numbers: per-row arrays are sized by the
-/// largest row added, so memory is proportional to it.
+/// Rows are the segment's dense row numbers (0, 1, 2, ...): per-row arrays
+/// are sized by the largest row added, so memory is proportional to it
+/// (about 20 bytes per row plus the postings). Do not use sparse ids as rows.
 ///
 /// ```
 /// use vecstore_sparse::{Bm25Config, InvertedIndex, KeywordFilter};
@@ -208,15 +209,26 @@ impl InvertedIndex {
     }
 
     /// Scores every matching document instead of pruning; the reference
-    /// [`search`](Self::search) agrees with (for tests and benchmarks).
+    /// [`search`](Self::search) agrees with exactly (for tests and benchmarks).
     pub fn search_exhaustive(
         &self,
         query: &str,
         k: usize,
         filter: &KeywordFilter<'_>,
     ) -> Vec<(u32, f32)> {
-        let terms = self.tokenizer.tokenize(query);
-        let (qterms, norm) = self.prepare(&terms, None);
+        self.search_terms_exhaustive(&self.tokenizer.tokenize(query), k, filter, None)
+    }
+
+    /// [`search_terms`](Self::search_terms) without pruning: the reference
+    /// it agrees with exactly.
+    pub fn search_terms_exhaustive(
+        &self,
+        terms: &[String],
+        k: usize,
+        filter: &KeywordFilter<'_>,
+        stats: Option<&CorpusStats>,
+    ) -> Vec<(u32, f32)> {
+        let (qterms, norm) = self.prepare(terms, stats);
         search::exhaustive(qterms, k, norm, |r| self.doc_len(r), filter)
     }
 

@@ -94,15 +94,28 @@ impl<'a> SparseView<'a> {
         self.search_terms(&self.tokenizer.tokenize(query), k, filter, None)
     }
 
-    /// Scores every matching document (no pruning); the reference for tests.
+    /// Scores every matching document instead of pruning; the reference
+    /// [`search`](Self::search) agrees with exactly (for tests and benchmarks).
     pub fn search_exhaustive(
         &self,
         query: &str,
         k: usize,
         filter: &KeywordFilter<'_>,
     ) -> Vec<(u32, f32)> {
-        let (terms, norm) = self.prepare(&self.tokenizer.tokenize(query), None);
-        search::exhaustive(terms, k, norm, |r| self.doc_len(r), filter)
+        self.search_terms_exhaustive(&self.tokenizer.tokenize(query), k, filter, None)
+    }
+
+    /// [`search_terms`](Self::search_terms) without pruning: the reference
+    /// it agrees with exactly.
+    pub fn search_terms_exhaustive(
+        &self,
+        terms: &[String],
+        k: usize,
+        filter: &KeywordFilter<'_>,
+        stats: Option<&CorpusStats>,
+    ) -> Vec<(u32, f32)> {
+        let (qterms, norm) = self.prepare(terms, stats);
+        search::exhaustive(qterms, k, norm, |r| self.doc_len(r), filter)
     }
 
     fn prepare(
