@@ -37,8 +37,11 @@ impl Metric {
 
     /// Brings a vector into the form the index stores: unit length for
     /// `Cosine` (a zero vector stays zero), unchanged otherwise.
+    ///
+    /// A vector that is already unit length (within 1e-6) is left bit-for-bit as it is,
+    /// so exporting a cosine collection and importing it again gives identical vectors.
     pub fn prepare(self, v: &mut [f32]) {
-        if self == Metric::Cosine {
+        if self == Metric::Cosine && (kernels::norm(v) - 1.0).abs() > 1e-6 {
             kernels::normalize(v);
         }
     }
