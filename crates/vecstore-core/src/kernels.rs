@@ -103,29 +103,34 @@ pub fn cosine_distance(a: &[f32], b: &[f32]) -> f32 {
     (Kernels::get().cosine_distance)(a, b)
 }
 
-/// Hints the CPU to start loading the first cache lines of `v`; a no-op
-/// where prefetching is unavailable. Used by graph search to overlap the
-/// memory latency of the next neighbours' vectors with arithmetic.
+/// Hints the CPU to start loading the first `lines` cache lines (64 bytes
+/// each, at most as many as `v` spans) of `v`; a no-op where prefetching is
+/// unavailable. Graph search uses it to overlap the memory latency of the
+/// next neighbours' vectors and link lists with arithmetic.
+#[allow(unsafe_code)]
 #[inline(always)]
-pub fn prefetch(v: &[f32]) {
+pub fn prefetch<T>(v: &[T], lines: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
+        let bytes = std::mem::size_of_val(v);
         let p = v.as_ptr() as *const i8;
-        // SSE is part of the x86-64 baseline and a prefetch never faults,
-        // even on an invalid address; we only pass addresses inside `v`.
-        // SAFETY: SSE is part of the x86-64 baseline, so the intrinsic is available;
-        // a prefetch never faults, and we only pass addresses inside `v`.
-        #[allow(unsafe_code)]
-        unsafe {
-            _mm_prefetch::<_MM_HINT_T0>(p);
-            if v.len() > 16 {
-                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64));
+        let mut off = 0;
+        let mut n = 0;
+        while off < bytes && n < lines {
+            // SAFETY: SSE is part of the x86-64 baseline, so the intrinsic exists on
+            // every CPU we run on; a prefetch never faults, and we only pass
+            // addresses inside `v`.
+            #[allow(unsafe_code, unused_unsafe)]
+            unsafe {
+                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off));
             }
+            off += 64;
+            n += 1;
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
-    let _ = v;
+    let _ = (v, lines);
 }
 
 /// Calls into `simsimd` with its own runtime dispatch.
