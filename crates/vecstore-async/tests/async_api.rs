@@ -28,7 +28,13 @@ async fn basic_operations() {
     let dir = tempfile::tempdir().unwrap();
     let store = AsyncVecStore::open(dir.path()).await.unwrap();
     assert_eq!(store.count().await.unwrap(), 0);
-    assert!(store.query(q(vec![1.0, 0.0, 0.0], 5)).await.unwrap().is_empty());
+    assert!(
+        store
+            .query(q(vec![1.0, 0.0, 0.0], 5))
+            .await
+            .unwrap()
+            .is_empty()
+    );
 
     store
         .upsert("doc1".into(), vec![1.0, 0.0, 0.0], meta("tech"))
@@ -49,7 +55,10 @@ async fn basic_operations() {
     assert_eq!(rec.vector, vec![0.0, 1.0, 0.0]);
     assert!(store.update_metadata("doc2", meta("tech")).await.unwrap());
     assert!(store.delete("doc1").await.unwrap());
-    assert!(!store.delete("doc1").await.unwrap(), "unknown id is Ok(false)");
+    assert!(
+        !store.delete("doc1").await.unwrap(),
+        "unknown id is Ok(false)"
+    );
     assert_eq!(store.count().await.unwrap(), 1);
 
     // Typed errors pass through unchanged; the store is unchanged after them.
@@ -57,14 +66,26 @@ async fn basic_operations() {
         .upsert("bad".into(), vec![1.0, 2.0], Metadata::new())
         .await
         .unwrap_err();
-    assert!(matches!(err, Error::DimensionMismatch { expected: 3, got: 2 }), "{err}");
+    assert!(
+        matches!(
+            err,
+            Error::DimensionMismatch {
+                expected: 3,
+                got: 2
+            }
+        ),
+        "{err}"
+    );
     assert_eq!(store.count().await.unwrap(), 1);
 
     // Data survives a reopen.
     drop(store);
     let store = AsyncVecStore::open(dir.path()).await.unwrap();
     assert_eq!(store.count().await.unwrap(), 1);
-    assert_eq!(store.get("doc2").await.unwrap().unwrap().metadata, meta("tech"));
+    assert_eq!(
+        store.get("doc2").await.unwrap().unwrap().metadata,
+        meta("tech")
+    );
 }
 
 #[tokio::test(flavor = "multi_thread", worker_threads = 2)]
@@ -74,7 +95,11 @@ async fn concurrent_queries() {
     let records: Vec<Record> = (0..300)
         .map(|i| {
             let a = i as f32 * 0.02;
-            Record::new(format!("d{i}"), vec![a.cos(), a.sin(), 1.0], Metadata::new())
+            Record::new(
+                format!("d{i}"),
+                vec![a.cos(), a.sin(), 1.0],
+                Metadata::new(),
+            )
         })
         .collect();
     store.batch_upsert(records).await.unwrap();
@@ -125,8 +150,15 @@ async fn filtered_query() {
         })
         .await
         .unwrap();
-    assert_eq!(hits.len(), 20, "every match, not a post-filtered over-fetch");
-    assert!(hits.iter().all(|h| h.metadata.get("category") == Some(&"rare".into())));
+    assert_eq!(
+        hits.len(),
+        20,
+        "every match, not a post-filtered over-fetch"
+    );
+    assert!(
+        hits.iter()
+            .all(|h| h.metadata.get("category") == Some(&"rare".into()))
+    );
 
     let parsed = Filter::parse("category = 'rare' AND year >= 2100").unwrap();
     let hits = store
@@ -177,7 +209,10 @@ async fn snapshots_create_restore_delete() {
     assert!(store.get("b").await.unwrap().is_none());
 
     let list = store.list_snapshots().await.unwrap();
-    assert_eq!(list.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(), ["s1"]);
+    assert_eq!(
+        list.iter().map(|s| s.name.as_str()).collect::<Vec<_>>(),
+        ["s1"]
+    );
     assert!(store.delete_snapshot("s1").await.unwrap());
     assert!(store.list_snapshots().await.unwrap().is_empty());
     assert!(matches!(
@@ -227,7 +262,9 @@ async fn stress_writers_and_readers() {
     let reads = Arc::new(AtomicU64::new(0));
     let dim = 8;
     let vector_of = move |w: usize, n: usize| -> Vec<f32> {
-        (0..dim).map(|j| ((w * 131 + n * 17 + j * 7) % 23) as f32 + 1.0).collect()
+        (0..dim)
+            .map(|j| ((w * 131 + n * 17 + j * 7) % 23) as f32 + 1.0)
+            .collect()
     };
 
     let mut writers = Vec::new();
@@ -298,11 +335,19 @@ async fn stress_writers_and_readers() {
     assert!(reads.load(Ordering::Relaxed) > 0);
     assert_eq!(store.count().await.unwrap(), expected.len());
     for (id, v) in &expected {
-        let rec = store.get(id).await.unwrap().expect("acknowledged write present");
+        let rec = store
+            .get(id)
+            .await
+            .unwrap()
+            .expect("acknowledged write present");
         // Cosine collections store unit vectors; compare directions.
         let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt();
         for (got, want) in rec.vector.iter().zip(v) {
-            assert!((got - want / norm).abs() < 1e-5, "{id}: {:?} vs {v:?}", rec.vector);
+            assert!(
+                (got - want / norm).abs() < 1e-5,
+                "{id}: {:?} vs {v:?}",
+                rec.vector
+            );
         }
     }
 }
@@ -316,7 +361,9 @@ async fn current_thread_runtime_is_not_blocked() {
     let dim = 64;
     let records: Vec<Record> = (0..4000)
         .map(|i| {
-            let v: Vec<f32> = (0..dim).map(|j| (((i * 31 + j * 7) % 97) as f32).sin()).collect();
+            let v: Vec<f32> = (0..dim)
+                .map(|j| (((i * 31 + j * 7) % 97) as f32).sin())
+                .collect();
             Record::new(format!("r{i}"), v, Metadata::new())
         })
         .collect();
@@ -363,5 +410,8 @@ async fn current_thread_runtime_is_not_blocked() {
     }
     ticker.abort();
     let t = ticks.load(Ordering::SeqCst);
-    assert!(t >= 3, "the timer ran only {t} times while queries were in flight");
+    assert!(
+        t >= 3,
+        "the timer ran only {t} times while queries were in flight"
+    );
 }

@@ -11,12 +11,20 @@ async fn main() -> anyhow::Result<()> {
 
     let mut meta = Metadata::new();
     meta.insert("category", "tech");
-    store.upsert("doc1".into(), vec![1.0, 0.0, 0.0], meta).await?;
-    store.upsert("doc2".into(), vec![0.0, 1.0, 0.0], Metadata::new()).await?;
+    store
+        .upsert("doc1".into(), vec![1.0, 0.0, 0.0], meta)
+        .await?;
+    store
+        .upsert("doc2".into(), vec![0.0, 1.0, 0.0], Metadata::new())
+        .await?;
     assert_eq!(store.count().await?, 2);
 
     let results = store
-        .query(Query { vector: vec![1.0, 0.0, 0.0], k: 5, filter: None })
+        .query(Query {
+            vector: vec![1.0, 0.0, 0.0],
+            k: 5,
+            filter: None,
+        })
         .await?;
     assert_eq!(results.len(), 2);
     assert_eq!(results[0].id, "doc1");

@@ -22,11 +22,21 @@ async fn main() -> anyhow::Result<()> {
     b?;
 
     let doc_results = docs
-        .query(Query { vector: vec![1.0, 0.0, 0.0], k: 5, filter: None })
+        .query(Query {
+            vector: vec![1.0, 0.0, 0.0],
+            k: 5,
+            filter: None,
+        })
         .await?;
     assert_eq!(doc_results.len(), 1);
     assert_eq!(doc_results[0].id, "doc1");
-    assert!(users.get("doc1").await?.is_none(), "collections are isolated");
-    println!("documents: {:?}", doc_results.iter().map(|h| &h.id).collect::<Vec<_>>());
+    assert!(
+        users.get("doc1").await?.is_none(),
+        "collections are isolated"
+    );
+    println!(
+        "documents: {:?}",
+        doc_results.iter().map(|h| &h.id).collect::<Vec<_>>()
+    );
     Ok(())
 }

@@ -10,12 +10,20 @@ async fn main() -> anyhow::Result<()> {
     let dir = tempfile::tempdir()?;
     let store = AsyncVecStore::open(dir.path()).await?;
 
-    store.upsert("doc1".into(), vec![1.0, 0.0, 0.0], Metadata::new()).await?;
-    store.upsert("doc2".into(), vec![0.9, 0.1, 0.0], Metadata::new()).await?;
-    store.index_text("doc1", "rust programming language").await?;
+    store
+        .upsert("doc1".into(), vec![1.0, 0.0, 0.0], Metadata::new())
+        .await?;
+    store
+        .upsert("doc2".into(), vec![0.9, 0.1, 0.0], Metadata::new())
+        .await?;
+    store
+        .index_text("doc1", "rust programming language")
+        .await?;
     store.index_text("doc2", "cooking with garlic").await?;
     // Text before any vector is kept; keyword and hybrid search can return it.
-    store.index_text("doc3", "programming in rust is fun").await?;
+    store
+        .index_text("doc3", "programming in rust is fun")
+        .await?;
 
     let q = HybridQuery {
         vector: vec![1.0, 0.0, 0.0],

@@ -10,7 +10,8 @@ async fn main() -> anyhow::Result<()> {
     let db = AsyncVecDatabase::open(dir.path()).await?;
     let docs = db.create_collection("docs").await?;
     db.create_collection("users").await?;
-    docs.upsert("a".into(), vec![0.5, 0.5], Metadata::new()).await?;
+    docs.upsert("a".into(), vec![0.5, 0.5], Metadata::new())
+        .await?;
 
     let collections = db.list_collections().await?;
     assert_eq!(collections, vec!["docs".to_string(), "users".to_string()]);

@@ -78,22 +78,24 @@ async fn query(
         .transpose()
         .map_err(status)?;
     let hits = match body.keywords {
-        Some(keywords) => coll
-            .hybrid_query(HybridQuery {
+        Some(keywords) => {
+            coll.hybrid_query(HybridQuery {
                 vector: body.vector,
                 keywords,
                 k: body.k,
                 filter,
                 alpha: body.alpha.unwrap_or(0.5),
             })
-            .await,
-        None => coll
-            .query(Query {
+            .await
+        }
+        None => {
+            coll.query(Query {
                 vector: body.vector,
                 k: body.k,
                 filter,
             })
-            .await,
+            .await
+        }
     };
     hits.map(Json).map_err(status)
 }

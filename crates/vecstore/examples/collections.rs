@@ -28,18 +28,34 @@ fn main() -> vecstore::Result<()> {
         .upsert("bad".into(), vec![1.0, 2.0, 3.0], Metadata::new())
         .unwrap_err();
     println!("rejected: {err}");
-    assert!(matches!(err, vecstore::Error::DimensionMismatch { expected: 4, got: 3 }));
+    assert!(matches!(
+        err,
+        vecstore::Error::DimensionMismatch {
+            expected: 4,
+            got: 3
+        }
+    ));
 
-    let hits = images.query(Query { vector: vec![0.0, 0.0, 1.0, 1.0], k: 2, filter: None })?;
+    let hits = images.query(Query {
+        vector: vec![0.0, 0.0, 1.0, 1.0],
+        k: 2,
+        filter: None,
+    })?;
     assert_eq!(hits[0].id, "same-id");
     assert_eq!(hits[0].score, 0.0, "L2 scores are distances");
-    println!("images: {:?}", hits.iter().map(|h| (&h.id, h.score)).collect::<Vec<_>>());
+    println!(
+        "images: {:?}",
+        hits.iter().map(|h| (&h.id, h.score)).collect::<Vec<_>>()
+    );
 
     println!("collections: {:?}", db.list_collections()?);
     for name in db.list_collections()? {
         let c = db.get_collection(&name)?.expect("listed");
         let s = c.stats()?;
-        println!("  {name}: {} vectors, dimension {:?}, metric {}", s.vector_count, s.dimension, s.metric);
+        println!(
+            "  {name}: {} vectors, dimension {:?}, metric {}",
+            s.vector_count, s.dimension, s.metric
+        );
     }
 
     assert!(db.delete_collection("images")?);

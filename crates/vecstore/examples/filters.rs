@@ -14,7 +14,14 @@ fn main() -> vecstore::Result<()> {
         meta.insert("lang", ["en", "de", "fr"][(i % 3) as usize]);
         meta.insert("score", (i % 100) as f64 / 100.0);
         meta.insert("archived", i % 7 == 0);
-        meta.insert("tags", if i % 5 == 0 { vec!["rust", "db"] } else { vec!["misc"] });
+        meta.insert(
+            "tags",
+            if i % 5 == 0 {
+                vec!["rust", "db"]
+            } else {
+                vec!["misc"]
+            },
+        );
         let angle = i as f32 * 0.01;
         store.upsert(format!("doc{i}"), vec![angle.cos(), angle.sin(), 0.5], meta)?;
     }
@@ -26,13 +33,25 @@ fn main() -> vecstore::Result<()> {
         .and(Filter::contains("tags", "rust"));
     println!("filter: {parsed}");
 
-    let q = |f: Filter| store.query(Query { vector: vec![1.0, 0.0, 0.5], k: 10, filter: Some(f) });
+    let q = |f: Filter| {
+        store.query(Query {
+            vector: vec![1.0, 0.0, 0.5],
+            k: 10,
+            filter: Some(f),
+        })
+    };
     let a = q(parsed)?;
     let b = q(built)?;
     assert_eq!(a, b);
     assert_eq!(a.len(), 10);
     for h in &a {
-        println!("  {:<7} {:.4} lang={:?} tags={:?}", h.id, h.score, h.metadata.get("lang"), h.metadata.get("tags"));
+        println!(
+            "  {:<7} {:.4} lang={:?} tags={:?}",
+            h.id,
+            h.score,
+            h.metadata.get("lang"),
+            h.metadata.get("tags")
+        );
     }
 
     // A very selective filter still returns every match.

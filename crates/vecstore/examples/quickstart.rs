@@ -29,16 +29,66 @@ fn embed(text: &str) -> Vec<f32> {
 }
 
 const DOCS: &[(&str, &str, &str, i64)] = &[
-    ("rust-1", "tech", "Rust programming language gives memory safety without garbage collection", 2015),
-    ("rust-2", "tech", "Async Rust with Tokio runs thousands of concurrent network tasks", 2021),
-    ("db-1", "tech", "Vector databases index embeddings for nearest neighbour search", 2023),
-    ("db-2", "tech", "HNSW graphs make approximate nearest neighbour search fast", 2018),
-    ("bm25", "tech", "BM25 ranks documents by keyword frequency and document length", 2009),
-    ("cook-1", "food", "Slow cooked tomato sauce with garlic and basil", 2019),
-    ("cook-2", "food", "Fresh pasta needs flour, eggs and patience", 2020),
-    ("hike-1", "travel", "Hiking the alpine trails in summer with light gear", 2022),
-    ("hike-2", "travel", "A rainy week of trail running in the Scottish highlands", 2024),
-    ("sci-1", "science", "Protein folding predicted by deep neural networks", 2021),
+    (
+        "rust-1",
+        "tech",
+        "Rust programming language gives memory safety without garbage collection",
+        2015,
+    ),
+    (
+        "rust-2",
+        "tech",
+        "Async Rust with Tokio runs thousands of concurrent network tasks",
+        2021,
+    ),
+    (
+        "db-1",
+        "tech",
+        "Vector databases index embeddings for nearest neighbour search",
+        2023,
+    ),
+    (
+        "db-2",
+        "tech",
+        "HNSW graphs make approximate nearest neighbour search fast",
+        2018,
+    ),
+    (
+        "bm25",
+        "tech",
+        "BM25 ranks documents by keyword frequency and document length",
+        2009,
+    ),
+    (
+        "cook-1",
+        "food",
+        "Slow cooked tomato sauce with garlic and basil",
+        2019,
+    ),
+    (
+        "cook-2",
+        "food",
+        "Fresh pasta needs flour, eggs and patience",
+        2020,
+    ),
+    (
+        "hike-1",
+        "travel",
+        "Hiking the alpine trails in summer with light gear",
+        2022,
+    ),
+    (
+        "hike-2",
+        "travel",
+        "A rainy week of trail running in the Scottish highlands",
+        2024,
+    ),
+    (
+        "sci-1",
+        "science",
+        "Protein folding predicted by deep neural networks",
+        2021,
+    ),
 ];
 
 fn main() -> vecstore::Result<()> {
@@ -63,7 +113,12 @@ fn main() -> vecstore::Result<()> {
         filter: Some(Filter::parse("category = 'tech' AND year >= 2015")?),
     })?;
     for h in &hits {
-        println!("  {:<8} score {:.3}  {:?}", h.id, h.score, h.metadata.get("year"));
+        println!(
+            "  {:<8} score {:.3}  {:?}",
+            h.id,
+            h.score,
+            h.metadata.get("year")
+        );
     }
 
     let question = "rust concurrency";
@@ -82,9 +137,15 @@ fn main() -> vecstore::Result<()> {
     store.create_snapshot("before-cleanup")?;
     store.delete("cook-1")?;
     store.delete("cook-2")?;
-    println!("\nafter deleting the food documents: {} documents", store.count()?);
+    println!(
+        "\nafter deleting the food documents: {} documents",
+        store.count()?
+    );
     store.restore_snapshot("before-cleanup")?;
-    println!("after restoring snapshot 'before-cleanup': {} documents", store.count()?);
+    println!(
+        "after restoring snapshot 'before-cleanup': {} documents",
+        store.count()?
+    );
     for s in store.list_snapshots()? {
         println!("  snapshot {} ({} bytes)", s.name, s.size_bytes);
     }

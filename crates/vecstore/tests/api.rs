@@ -10,7 +10,11 @@ fn meta(pairs: &[(&str, vecstore::Value)]) -> Metadata {
 }
 
 fn q(vector: Vec<f32>, k: usize) -> Query {
-    Query { vector, k, filter: None }
+    Query {
+        vector,
+        k,
+        filter: None,
+    }
 }
 
 fn dir_size(p: &std::path::Path) -> u64 {
@@ -18,7 +22,11 @@ fn dir_size(p: &std::path::Path) -> u64 {
     if let Ok(rd) = std::fs::read_dir(p) {
         for e in rd.flatten() {
             let md = e.metadata().unwrap();
-            n += if md.is_dir() { dir_size(&e.path()) } else { md.len() };
+            n += if md.is_dir() {
+                dir_size(&e.path())
+            } else {
+                md.len()
+            };
         }
     }
     n
@@ -33,19 +41,34 @@ fn every_data_method() {
     assert!(store.query(q(vec![1.0; 7], 3)).unwrap().is_empty());
 
     store
-        .upsert("a".into(), vec![1.0, 0.0, 0.0], meta(&[("lang", "en".into()), ("n", 1.into())]))
+        .upsert(
+            "a".into(),
+            vec![1.0, 0.0, 0.0],
+            meta(&[("lang", "en".into()), ("n", 1.into())]),
+        )
         .unwrap();
     store
         .batch_upsert(vec![
-            Record::new("b", vec![0.0, 1.0, 0.0], meta(&[("lang", "de".into()), ("n", 2.into())])),
-            Record::new("c", vec![0.0, 0.0, 1.0], meta(&[("lang", "en".into()), ("n", 3.into())]))
-                .with_text("hello keyword world"),
+            Record::new(
+                "b",
+                vec![0.0, 1.0, 0.0],
+                meta(&[("lang", "de".into()), ("n", 2.into())]),
+            ),
+            Record::new(
+                "c",
+                vec![0.0, 0.0, 1.0],
+                meta(&[("lang", "en".into()), ("n", 3.into())]),
+            )
+            .with_text("hello keyword world"),
         ])
         .unwrap();
     assert_eq!(store.count().unwrap(), 3);
 
     let hits = store.query(q(vec![0.9, 0.1, 0.0], 2)).unwrap();
-    assert_eq!(hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(), ["a", "b"]);
+    assert_eq!(
+        hits.iter().map(|h| h.id.as_str()).collect::<Vec<_>>(),
+        ["a", "b"]
+    );
     assert!(hits[0].score > hits[1].score, "cosine: higher is better");
 
     let filtered = store
@@ -59,7 +82,10 @@ fn every_data_method() {
     assert_eq!(filtered[0].id, "c");
 
     let exact = store
-        .query_with(q(vec![0.9, 0.1, 0.0], 3), SearchOptions::default().ef_search(200))
+        .query_with(
+            q(vec![0.9, 0.1, 0.0], 3),
+            SearchOptions::default().ef_search(200),
+        )
         .unwrap();
     assert_eq!(exact.len(), 3);
 
@@ -68,9 +94,16 @@ fn every_data_method() {
     assert_eq!(rec.text.as_deref(), Some("hello keyword world"));
     assert!(store.get("zzz").unwrap().is_none());
 
-    assert!(store.update_metadata("a", meta(&[("lang", "fr".into())])).unwrap());
+    assert!(
+        store
+            .update_metadata("a", meta(&[("lang", "fr".into())]))
+            .unwrap()
+    );
     assert!(!store.update_metadata("zzz", Metadata::new()).unwrap());
-    assert_eq!(store.get("a").unwrap().unwrap().metadata.get("lang"), Some(&"fr".into()));
+    assert_eq!(
+        store.get("a").unwrap().unwrap().metadata.get("lang"),
+        Some(&"fr".into())
+    );
 
     store.index_text("a", "rust programming language").unwrap();
     let kw = store.keyword_query("programming", 5, None).unwrap();
@@ -103,9 +136,18 @@ fn every_data_method() {
     }
 
     assert!(store.delete("b").unwrap());
-    assert!(!store.delete("b").unwrap(), "deleting an unknown id is not an error");
+    assert!(
+        !store.delete("b").unwrap(),
+        "deleting an unknown id is not an error"
+    );
     assert_eq!(store.count().unwrap(), 2);
-    assert!(store.query(q(vec![0.0, 1.0, 0.0], 5)).unwrap().iter().all(|h| h.id != "b"));
+    assert!(
+        store
+            .query(q(vec![0.0, 1.0, 0.0], 5))
+            .unwrap()
+            .iter()
+            .all(|h| h.id != "b")
+    );
 
     store.flush().unwrap();
     store.compact().unwrap();
@@ -119,7 +161,9 @@ fn every_data_method() {
 fn text_before_vector_is_searchable() {
     let dir = tempfile::tempdir().unwrap();
     let store = VecStore::open(dir.path()).unwrap();
-    store.index_text("doc1", "rust programming language").unwrap();
+    store
+        .index_text("doc1", "rust programming language")
+        .unwrap();
     let hits = store
         .hybrid_query(HybridQuery {
             vector: vec![1.0, 0.0, 0.0],
@@ -132,9 +176,14 @@ fn text_before_vector_is_searchable() {
     assert_eq!(hits.len(), 1);
     assert_eq!(hits[0].id, "doc1");
     // The vector can come later; the text stays.
-    store.upsert("doc1".into(), vec![1.0, 0.0, 0.0], Metadata::new()).unwrap();
+    store
+        .upsert("doc1".into(), vec![1.0, 0.0, 0.0], Metadata::new())
+        .unwrap();
     assert_eq!(store.keyword_query("rust", 3, None).unwrap()[0].id, "doc1");
-    assert_eq!(store.query(q(vec![1.0, 0.0, 0.0], 3)).unwrap()[0].id, "doc1");
+    assert_eq!(
+        store.query(q(vec![1.0, 0.0, 0.0], 3)).unwrap()[0].id,
+        "doc1"
+    );
 }
 
 #[test]
@@ -144,12 +193,18 @@ fn data_persists_across_reopen() {
         let store = VecStore::open(dir.path()).unwrap();
         for i in 0..50 {
             store
-                .upsert(format!("d{i}"), vec![i as f32, 1.0], meta(&[("i", i.into())]))
+                .upsert(
+                    format!("d{i}"),
+                    vec![i as f32, 1.0],
+                    meta(&[("i", i.into())]),
+                )
                 .unwrap();
         }
         store.flush().unwrap();
         for i in 50..60 {
-            store.upsert(format!("d{i}"), vec![i as f32, 1.0], Metadata::new()).unwrap();
+            store
+                .upsert(format!("d{i}"), vec![i as f32, 1.0], Metadata::new())
+                .unwrap();
         }
         store.delete("d3").unwrap();
         store.index_text("d7", "persisted words").unwrap();
@@ -157,12 +212,21 @@ fn data_persists_across_reopen() {
     let store = VecStore::open(dir.path()).unwrap();
     assert_eq!(store.count().unwrap(), 59);
     assert!(store.get("d3").unwrap().is_none());
-    assert_eq!(store.get("d10").unwrap().unwrap().metadata.get("i"), Some(&10.into()));
+    assert_eq!(
+        store.get("d10").unwrap().unwrap().metadata.get("i"),
+        Some(&10.into())
+    );
     // Cosine collections store (and return) unit vectors.
     let n = (55.0f32 * 55.0 + 1.0).sqrt();
     let v = store.get("d55").unwrap().unwrap().vector;
-    assert!((v[0] - 55.0 / n).abs() < 1e-6 && (v[1] - 1.0 / n).abs() < 1e-6, "{v:?}");
-    assert_eq!(store.keyword_query("persisted", 1, None).unwrap()[0].id, "d7");
+    assert!(
+        (v[0] - 55.0 / n).abs() < 1e-6 && (v[1] - 1.0 / n).abs() < 1e-6,
+        "{v:?}"
+    );
+    assert_eq!(
+        store.keyword_query("persisted", 1, None).unwrap()[0].id,
+        "d7"
+    );
 }
 
 #[test]
@@ -170,7 +234,9 @@ fn snapshots_restore_old_state_and_delete_frees_files() {
     let dir = tempfile::tempdir().unwrap();
     let store = VecStore::open(dir.path()).unwrap();
     for i in 0..200 {
-        store.upsert(format!("d{i}"), vec![1.0, i as f32], Metadata::new()).unwrap();
+        store
+            .upsert(format!("d{i}"), vec![1.0, i as f32], Metadata::new())
+            .unwrap();
     }
     store.create_snapshot("s1").unwrap();
     let snaps = store.list_snapshots().unwrap();
@@ -180,7 +246,9 @@ fn snapshots_restore_old_state_and_delete_frees_files() {
     for i in 0..100 {
         store.delete(&format!("d{i}")).unwrap();
     }
-    store.upsert("new".into(), vec![0.0, 1.0], Metadata::new()).unwrap();
+    store
+        .upsert("new".into(), vec![0.0, 1.0], Metadata::new())
+        .unwrap();
     store.flush().unwrap();
     store.compact().unwrap();
     assert_eq!(store.count().unwrap(), 101);
@@ -199,7 +267,10 @@ fn snapshots_restore_old_state_and_delete_frees_files() {
     assert!(!store.delete_snapshot("s1").unwrap());
     assert!(store.list_snapshots().unwrap().is_empty());
     assert!(dir_size(dir.path()) <= before);
-    assert!(matches!(store.restore_snapshot("s1"), Err(Error::SnapshotNotFound { .. })));
+    assert!(matches!(
+        store.restore_snapshot("s1"),
+        Err(Error::SnapshotNotFound { .. })
+    ));
 }
 
 #[test]
@@ -210,17 +281,39 @@ fn collections_are_isolated_and_deletable() {
     let b = db
         .create_collection_with(
             "beta",
-            CollectionConfig { dimension: Some(2), metric: Metric::L2, ..Default::default() },
+            CollectionConfig {
+                dimension: Some(2),
+                metric: Metric::L2,
+                ..Default::default()
+            },
         )
         .unwrap();
-    a.upsert("same".into(), vec![1.0, 0.0, 0.0], meta(&[("c", "a".into())])).unwrap();
-    b.upsert("same".into(), vec![3.0, 4.0], meta(&[("c", "b".into())])).unwrap();
-    assert_eq!(a.get("same").unwrap().unwrap().metadata.get("c"), Some(&"a".into()));
-    assert_eq!(b.get("same").unwrap().unwrap().metadata.get("c"), Some(&"b".into()));
+    a.upsert(
+        "same".into(),
+        vec![1.0, 0.0, 0.0],
+        meta(&[("c", "a".into())]),
+    )
+    .unwrap();
+    b.upsert("same".into(), vec![3.0, 4.0], meta(&[("c", "b".into())]))
+        .unwrap();
+    assert_eq!(
+        a.get("same").unwrap().unwrap().metadata.get("c"),
+        Some(&"a".into())
+    );
+    assert_eq!(
+        b.get("same").unwrap().unwrap().metadata.get("c"),
+        Some(&"b".into())
+    );
     let hit = &b.query(q(vec![0.0, 0.0], 1)).unwrap()[0];
-    assert!((hit.score - 5.0).abs() < 1e-5, "L2 score is the Euclidean distance");
+    assert!(
+        (hit.score - 5.0).abs() < 1e-5,
+        "L2 score is the Euclidean distance"
+    );
 
-    assert!(matches!(db.create_collection("alpha"), Err(Error::CollectionExists { .. })));
+    assert!(matches!(
+        db.create_collection("alpha"),
+        Err(Error::CollectionExists { .. })
+    ));
     assert_eq!(db.list_collections().unwrap(), ["alpha", "beta"]);
     let b_dir = dir.path().join("collections").join("beta");
     assert!(b_dir.exists());
@@ -239,19 +332,40 @@ fn collections_are_isolated_and_deletable() {
 fn bad_input_gives_typed_errors_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = VecStore::open(dir.path()).unwrap();
-    store.upsert("ok".into(), vec![1.0, 2.0, 3.0], Metadata::new()).unwrap();
+    store
+        .upsert("ok".into(), vec![1.0, 2.0, 3.0], Metadata::new())
+        .unwrap();
     let snapshot = |s: &VecStore| (s.count().unwrap(), s.get("ok").unwrap());
     let before = snapshot(&store);
 
-    let e = store.upsert("x".into(), vec![1.0, 2.0], Metadata::new()).unwrap_err();
-    assert!(matches!(e, Error::DimensionMismatch { expected: 3, got: 2 }), "{e}");
-    let e = store.upsert("x".into(), vec![1.0, f32::NAN, 3.0], Metadata::new()).unwrap_err();
+    let e = store
+        .upsert("x".into(), vec![1.0, 2.0], Metadata::new())
+        .unwrap_err();
+    assert!(
+        matches!(
+            e,
+            Error::DimensionMismatch {
+                expected: 3,
+                got: 2
+            }
+        ),
+        "{e}"
+    );
+    let e = store
+        .upsert("x".into(), vec![1.0, f32::NAN, 3.0], Metadata::new())
+        .unwrap_err();
     assert!(matches!(e, Error::NonFiniteVector { index: 1, .. }), "{e}");
-    let e = store.upsert("x".into(), vec![f32::INFINITY, 0.0, 0.0], Metadata::new()).unwrap_err();
+    let e = store
+        .upsert("x".into(), vec![f32::INFINITY, 0.0, 0.0], Metadata::new())
+        .unwrap_err();
     assert!(matches!(e, Error::NonFiniteVector { index: 0, .. }), "{e}");
-    let e = store.upsert(String::new(), vec![1.0, 2.0, 3.0], Metadata::new()).unwrap_err();
+    let e = store
+        .upsert(String::new(), vec![1.0, 2.0, 3.0], Metadata::new())
+        .unwrap_err();
     assert!(matches!(e, Error::InvalidId { .. }), "{e}");
-    let e = store.upsert("x".repeat(1025), vec![1.0, 2.0, 3.0], Metadata::new()).unwrap_err();
+    let e = store
+        .upsert("x".repeat(1025), vec![1.0, 2.0, 3.0], Metadata::new())
+        .unwrap_err();
     assert!(matches!(e, Error::InvalidId { .. }), "{e}");
     // A batch with one bad record stores none of them.
     let e = store
@@ -283,7 +397,11 @@ fn bad_input_gives_typed_errors_and_changes_nothing() {
     assert!(matches!(e, Error::FilterParse { .. }), "{e}");
     let deep = (0..40).fold(Filter::eq("a", 1), |f, _| f.not());
     let e = store
-        .query(Query { vector: vec![1.0, 2.0, 3.0], k: 3, filter: Some(deep) })
+        .query(Query {
+            vector: vec![1.0, 2.0, 3.0],
+            k: 3,
+            filter: Some(deep),
+        })
         .unwrap_err();
     assert!(matches!(e, Error::FilterTooComplex { .. }), "{e}");
     for name in ["", "a/b", "..", "white space", &"n".repeat(65)] {
@@ -293,7 +411,15 @@ fn bad_input_gives_typed_errors_and_changes_nothing() {
         assert!(matches!(e, Error::InvalidName { .. }), "{name:?}: {e}");
     }
     let e = VecDatabase::open(dir.path())
-        .and_then(|db| db.create_collection_with("d0", CollectionConfig { dimension: Some(0), ..Default::default() }))
+        .and_then(|db| {
+            db.create_collection_with(
+                "d0",
+                CollectionConfig {
+                    dimension: Some(0),
+                    ..Default::default()
+                },
+            )
+        })
         .err();
     // A second writer handle in the same process is refused by the lock, or (if the
     // engine shares one) the zero dimension is; either way a typed error.
@@ -307,7 +433,11 @@ fn export_import_round_trip() {
     let db = VecDatabase::open(dir.path()).unwrap();
     let src = db.create_collection("src").unwrap();
     for i in 0..30 {
-        let mut r = Record::new(format!("r{i}"), vec![i as f32, 1.0, -1.0], meta(&[("i", i.into())]));
+        let mut r = Record::new(
+            format!("r{i}"),
+            vec![i as f32, 1.0, -1.0],
+            meta(&[("i", i.into())]),
+        );
         if i % 3 == 0 {
             r = r.with_text(format!("text number {i}"));
         }
@@ -316,12 +446,19 @@ fn export_import_round_trip() {
     let mut buf = Vec::new();
     assert_eq!(src.export_jsonl(&mut buf).unwrap(), 30);
     let dst = db.create_collection("dst").unwrap();
-    assert_eq!(dst.import_jsonl(&mut std::io::Cursor::new(&buf)).unwrap(), 30);
+    assert_eq!(
+        dst.import_jsonl(&mut std::io::Cursor::new(&buf)).unwrap(),
+        30
+    );
     for i in 0..30 {
         let id = format!("r{i}");
         assert_eq!(src.get(&id).unwrap(), dst.get(&id).unwrap());
     }
-    let qv = Query { vector: vec![3.0, 1.0, -1.0], k: 5, filter: None };
+    let qv = Query {
+        vector: vec![3.0, 1.0, -1.0],
+        k: 5,
+        filter: None,
+    };
     assert_eq!(src.query(qv.clone()).unwrap(), dst.query(qv).unwrap());
     assert_eq!(
         src.keyword_query("number", 10, None).unwrap(),
@@ -338,7 +475,13 @@ fn readers_and_writers_concurrently() {
     let store = VecStore::open(dir.path()).unwrap();
     // 100 permanent records guarantee that k = 10 hits always exist.
     let base: Vec<Record> = (0..100)
-        .map(|i| Record::new(format!("base{i}"), vec![1.0, i as f32 / 100.0, 0.5, 0.0], Metadata::new()))
+        .map(|i| {
+            Record::new(
+                format!("base{i}"),
+                vec![1.0, i as f32 / 100.0, 0.5, 0.0],
+                Metadata::new(),
+            )
+        })
         .collect();
     store.batch_upsert(base).unwrap();
     let stop = AtomicBool::new(false);
@@ -370,7 +513,11 @@ fn readers_and_writers_concurrently() {
                         .unwrap();
                     assert_eq!(hits.len(), 10);
                     for h in &hits {
-                        assert!(h.id.starts_with("base") || h.id.starts_with('w'), "{}", h.id);
+                        assert!(
+                            h.id.starts_with("base") || h.id.starts_with('w'),
+                            "{}",
+                            h.id
+                        );
                     }
                 }
             });

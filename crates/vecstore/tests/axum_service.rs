@@ -18,7 +18,11 @@ fn example_binary() -> std::path::PathBuf {
     let exe = std::env::current_exe().expect("current exe");
     let profile_dir = exe.parent().and_then(|d| d.parent()).expect("target dir");
     let bin = profile_dir.join("examples").join("axum_search");
-    assert!(bin.exists(), "{} missing: cargo test builds examples first", bin.display());
+    assert!(
+        bin.exists(),
+        "{} missing: cargo test builds examples first",
+        bin.display()
+    );
     bin
 }
 
@@ -51,7 +55,10 @@ fn search_service_over_loopback() {
         .read_line(&mut line)
         .unwrap();
     let _server = Server(child);
-    let addr = line.trim().trim_start_matches("listening on http://").to_string();
+    let addr = line
+        .trim()
+        .trim_start_matches("listening on http://")
+        .to_string();
 
     let (code, body) = post(
         &addr,
@@ -63,7 +70,11 @@ fn search_service_over_loopback() {
     );
     assert_eq!(code, 200, "{body}");
 
-    let (code, body) = post(&addr, "/collections/docs/query", r#"{"vector":[1,0,0],"k":2}"#);
+    let (code, body) = post(
+        &addr,
+        "/collections/docs/query",
+        r#"{"vector":[1,0,0],"k":2}"#,
+    );
     assert_eq!(code, 200, "{body}");
     let hits: Vec<serde_json::Value> = serde_json::from_str(&body).unwrap();
     assert_eq!(hits.len(), 2);
@@ -89,12 +100,24 @@ fn search_service_over_loopback() {
     assert!(body.contains("\"a\""), "{body}");
 
     // Bad input: wrong dimension → 400 naming the values; unknown collection → 404.
-    let (code, body) = post(&addr, "/collections/docs/query", r#"{"vector":[1,0],"k":2}"#);
+    let (code, body) = post(
+        &addr,
+        "/collections/docs/query",
+        r#"{"vector":[1,0],"k":2}"#,
+    );
     assert_eq!(code, 400);
     assert!(body.contains("expected 3, got 2"), "{body}");
-    let (code, _) = post(&addr, "/collections/nope/query", r#"{"vector":[1,0,0],"k":2}"#);
+    let (code, _) = post(
+        &addr,
+        "/collections/nope/query",
+        r#"{"vector":[1,0,0],"k":2}"#,
+    );
     assert_eq!(code, 404);
-    let (code, body) = post(&addr, "/collections/docs/query", r#"{"vector":[1,0,0],"k":2,"filter":"lang = "}"#);
+    let (code, body) = post(
+        &addr,
+        "/collections/docs/query",
+        r#"{"vector":[1,0,0],"k":2,"filter":"lang = "}"#,
+    );
     assert_eq!(code, 400);
     assert!(body.contains("byte"), "{body}");
 }
