@@ -137,15 +137,17 @@ def bench(system, base, queries, gt, a):
     for ef in a.ef:
         system.set_ef(ef)
         r = recall(system.search(queries, a.k), gt, a.k)
-        done, t, c = 0, time.perf_counter(), time.thread_time()
-        while True:
-            system.search(queries, a.k)
-            done += len(queries)
-            el = time.thread_time() - c
-            if el >= a.min_seconds:
-                break
-        qps = done / el
-        wall_qps = done / (time.perf_counter() - t)
+        qps, wall_qps = 0.0, 0.0
+        for _ in range(max(a.repeat, 1)):  # best of `repeat`: the machine is shared
+            done, t, c = 0, time.perf_counter(), time.thread_time()
+            while True:
+                system.search(queries, a.k)
+                done += len(queries)
+                el = time.thread_time() - c
+                if el >= a.min_seconds:
+                    break
+            if done / el > qps:
+                qps, wall_qps = done / el, done / (time.perf_counter() - t)
         lat = []
         t0 = time.perf_counter()
         while time.perf_counter() - t0 < min(a.min_seconds, 0.5) or not lat:
@@ -219,6 +221,7 @@ def main():
     r.add_argument("--threads", type=int, default=1)
     r.add_argument("--build-threads", type=int, default=os.cpu_count())
     r.add_argument("--min-seconds", type=float, default=1.0)
+    r.add_argument("--repeat", type=int, default=3)
     r.add_argument("--systems", type=lambda s: s.split(","), default=["hnswlib", "faiss", "usearch"])
     r.add_argument("--out-dir", default=".")
     pl = sub.add_parser("plot")

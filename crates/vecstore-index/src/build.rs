@@ -2,11 +2,9 @@
 //! [`Hnsw::insert`](crate::Hnsw::insert) and the parallel build) and
 //! hnswlib's neighbour-selection heuristic.
 
-use vecstore_core::Metric;
-
 use crate::graph::Links;
 use crate::scratch::{Cand, Scratch};
-use crate::search::{distance, greedy, search_layer};
+use crate::search::{Distance, greedy, search_layer};
 use crate::vectors::VectorSource;
 
 /// Write access to neighbour lists. Implemented by the owned graph (plain
@@ -27,7 +25,7 @@ pub(crate) trait LinksMut: Links {
 /// `cands` must be sorted ascending; at most `m` ids go to `out`.
 pub(crate) fn select_neighbors<V: VectorSource>(
     vectors: &V,
-    metric: Metric,
+    dist: Distance,
     cands: &[Cand],
     m: usize,
     out: &mut Vec<u32>,
@@ -44,7 +42,7 @@ pub(crate) fn select_neighbors<V: VectorSource>(
         let vc = vectors.vector(c.id);
         let good = out
             .iter()
-            .all(|&kept| distance(metric, vc, vectors.vector(kept)) >= c.dist);
+            .all(|&kept| dist.eval(vc, vectors.vector(kept)) >= c.dist);
         if good {
             out.push(c.id);
         }
@@ -64,11 +62,11 @@ pub(crate) fn insert_node<G: LinksMut, V: VectorSource>(
     ef_construction: usize,
     s: &mut Scratch,
 ) {
-    let metric = vectors.metric();
+    let dist = Distance::new(vectors.metric());
     let q = vectors.vector(row);
     let (ep, max_level) = entry;
     let mut cur = Cand {
-        dist: distance(metric, q, vectors.vector(ep)),
+        dist: dist.eval(q, vectors.vector(ep)),
         id: ep,
     };
     let mut l = max_level;
@@ -77,14 +75,14 @@ pub(crate) fn insert_node<G: LinksMut, V: VectorSource>(
         l -= 1;
     }
     for l in (0..=level.min(max_level)).rev() {
-        search_layer::<_, _, false>(&*g, vectors, q, cur, l, ef_construction, |_| true, s);
+        search_layer::<_, _, false>(&*g, vectors, q, &[cur], l, ef_construction, |_| true, s);
         s.cands.clear();
         s.cands.extend(s.best.drain().filter(|c| c.id != row));
         s.cands.sort_unstable();
         let Some(&closest) = s.cands.first() else {
             continue;
         };
-        select_neighbors(vectors, metric, &s.cands, m, &mut s.selected);
+        select_neighbors(vectors, dist, &s.cands, m, &mut s.selected);
         g.set(row, l, &s.selected);
         let cap = if l == 0 { 2 * m } else { m };
         let Scratch {
@@ -106,15 +104,15 @@ pub(crate) fn insert_node<G: LinksMut, V: VectorSource>(
                 let vn = vectors.vector(nb);
                 prune.clear();
                 prune.extend(links.iter().map(|&x| Cand {
-                    dist: distance(metric, vn, vectors.vector(x)),
+                    dist: dist.eval(vn, vectors.vector(x)),
                     id: x,
                 }));
                 prune.push(Cand {
-                    dist: distance(metric, vn, q),
+                    dist: dist.eval(vn, q),
                     id: row,
                 });
                 prune.sort_unstable();
-                select_neighbors(vectors, metric, prune, cap, kept);
+                select_neighbors(vectors, dist, prune, cap, kept);
                 links.clear();
                 links.extend_from_slice(kept);
             });

@@ -234,6 +234,8 @@ pub(crate) trait Links: Sync {
     fn nodes(&self) -> usize;
     /// Entry point and its level, `None` for an empty graph.
     fn entry(&self) -> Option<(u32, u8)>;
+    /// Hints the CPU to load the layer-0 list of `node` soon.
+    fn prefetch_level0(&self, _node: u32) {}
     /// Calls `f` with the neighbours of `node` on `level` (empty if the node
     /// has no such layer). `buf` may be used to copy the list.
     fn with_links<R>(
@@ -249,6 +251,14 @@ impl Links for HnswView<'_> {
     #[inline]
     fn nodes(&self) -> usize {
         self.parts.levels.len()
+    }
+
+    #[inline(always)]
+    fn prefetch_level0(&self, node: u32) {
+        let stride = 1 + 2 * self.parts.m;
+        if let Some(list) = self.parts.level0.get(node as usize * stride..) {
+            vecstore_core::kernels::prefetch(list, 1);
+        }
     }
 
     #[inline]

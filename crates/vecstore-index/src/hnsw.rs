@@ -224,6 +224,11 @@ impl Links for Hnsw {
         (!self.is_empty()).then_some((self.entry_point, self.max_level))
     }
 
+    #[inline(always)]
+    fn prefetch_level0(&self, node: u32) {
+        self.view().prefetch_level0(node)
+    }
+
     #[inline]
     fn with_links<R>(
         &self,
