@@ -117,12 +117,14 @@ impl TopK {
             self.heap.push(Hit { score, row });
             return self.is_full();
         }
-        if score > self.threshold() {
-            self.heap.pop();
-            self.heap.push(Hit { score, row });
-            return true;
+        match self.heap.peek_mut() {
+            // One sift-down instead of a pop and a push.
+            Some(mut worst) if score > worst.score => {
+                *worst = Hit { score, row };
+                true
+            }
+            _ => false,
         }
-        false
     }
 
     fn into_sorted(self) -> Vec<(u32, f32)> {

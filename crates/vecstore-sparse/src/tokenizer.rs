@@ -114,6 +114,8 @@ pub struct Tokenizer {
     config: TokenizerConfig,
     stemmer: Option<Stemmer>,
     stop_words: &'static [&'static str],
+    /// Length in bytes of the longest stop word: longer words skip the lookup.
+    max_stop_len: usize,
 }
 
 impl fmt::Debug for Tokenizer {
@@ -145,6 +147,7 @@ impl Tokenizer {
             config: config.clone(),
             stemmer,
             stop_words,
+            max_stop_len: stop_words.iter().map(|w| w.len()).max().unwrap_or(0),
         }
     }
 
@@ -205,7 +208,7 @@ impl Tokenizer {
     fn is_stop_word(&self, word: &str) -> bool {
         // The lists are short and sorted (33 words for English): a binary
         // search needs no hashing and no allocation.
-        self.stop_words.binary_search(&word).is_ok()
+        word.len() <= self.max_stop_len && self.stop_words.binary_search(&word).is_ok()
     }
 }
 
