@@ -8,8 +8,7 @@ use crate::snapshot::SnapshotInfo;
 use crate::stats::NamespaceStats;
 use std::sync::Arc;
 use vecstore_core::{
-    Filter, Fusion, HybridQuery, Metadata, Neighbor, Query, Record, Result, SearchOptions,
-    validate,
+    Filter, Fusion, HybridQuery, Metadata, Neighbor, Query, Record, Result, SearchOptions, validate,
 };
 
 /// A handle on one collection: cheap to clone (an `Arc`), `Send + Sync`.

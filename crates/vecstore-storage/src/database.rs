@@ -39,6 +39,20 @@ pub(crate) struct DbShared {
     lock: Arc<DirLock>,
 }
 
+impl Drop for DbShared {
+    /// Stops every collection's background worker before the engines (and
+    /// then the lock) are dropped; each engine seals its data as it drops.
+    fn drop(&mut self) {
+        let map = self
+            .collections
+            .get_mut()
+            .unwrap_or_else(|e| e.into_inner());
+        for engine in map.values() {
+            engine.stop_background();
+        }
+    }
+}
+
 /// Options for [`VecDatabase::builder`]: defaults for new collections,
 /// durability and read-only mode.
 ///
@@ -234,7 +248,11 @@ impl VecDatabase {
     }
 
     /// Creates collection `name` with `config`.
-    pub fn create_collection_with(&self, name: &str, config: CollectionConfig) -> Result<Collection> {
+    pub fn create_collection_with(
+        &self,
+        name: &str,
+        config: CollectionConfig,
+    ) -> Result<Collection> {
         validate::name(name)?;
         config.validate()?;
         if self.inner.opts.read_only {
@@ -284,11 +302,12 @@ impl VecDatabase {
         match self.get_collection(name)? {
             Some(c) => Ok(c),
             None => match self.create_collection(name) {
-                Err(Error::CollectionExists { .. }) => self
-                    .get_collection(name)?
-                    .ok_or_else(|| Error::CollectionNotFound {
-                        name: name.to_string(),
-                    }),
+                Err(Error::CollectionExists { .. }) => {
+                    self.get_collection(name)?
+                        .ok_or_else(|| Error::CollectionNotFound {
+                            name: name.to_string(),
+                        })
+                }
                 other => other,
             },
         }

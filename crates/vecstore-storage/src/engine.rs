@@ -90,6 +90,8 @@ pub(crate) struct Engine {
     pub(crate) deleted: AtomicBool,
     pub(crate) compacting: AtomicBool,
     bg: Mutex<Option<mpsc::Sender<Task>>>,
+    bg_thread: Mutex<Option<std::thread::JoinHandle<()>>>,
+    closing: AtomicBool,
     pub(crate) self_ref: Weak<Engine>,
     /// Keeps the database lock held while this engine lives.
     pub(crate) _lock: Arc<DirLock>,
@@ -141,14 +143,14 @@ impl Engine {
                     format!("segment has {} rows, manifest says {}", s.rows(), seg.rows),
                 ));
             }
-            if let (Some(a), Some(b)) = (dim, s.dim()) {
-                if a != b {
-                    return Err(Error::corruption(
-                        &path,
-                        0,
-                        format!("segment dimension {b} differs from collection's {a}"),
-                    ));
-                }
+            if let (Some(a), Some(b)) = (dim, s.dim())
+                && a != b
+            {
+                return Err(Error::corruption(
+                    &path,
+                    0,
+                    format!("segment dimension {b} differs from collection's {a}"),
+                ));
             }
             dim = dim.or(s.dim());
             entries.push(Entry {
@@ -190,6 +192,8 @@ impl Engine {
             deleted: AtomicBool::new(false),
             compacting: AtomicBool::new(false),
             bg: Mutex::new(None),
+            bg_thread: Mutex::new(None),
+            closing: AtomicBool::new(false),
             self_ref: weak.clone(),
             _lock: lock,
         });
@@ -411,7 +415,9 @@ impl Engine {
             .spawn(move || {
                 while let Ok(task) = rx.recv() {
                     let Some(engine) = weak.upgrade() else { break };
-                    if engine.deleted.load(Ordering::Acquire) {
+                    if engine.deleted.load(Ordering::Acquire)
+                        || engine.closing.load(Ordering::Acquire)
+                    {
                         break;
                     }
                     // Errors here leave the data in the WAL and the frozen
@@ -426,8 +432,9 @@ impl Engine {
                     };
                 }
             });
-        if spawned.is_ok() {
+        if let Ok(handle) = spawned {
             *lock(&self.bg) = Some(tx);
+            *lock(&self.bg_thread) = Some(handle);
         }
     }
 
@@ -438,7 +445,8 @@ impl Engine {
             None => false,
         };
         if !sent {
-            // Inline fallback; errors surface on the next explicit flush.
+            // No worker (closing): seal inline, leave compaction for later.
+            self.compacting.store(false, Ordering::Release);
             let _ = self.seal_pending();
         }
     }
@@ -450,9 +458,18 @@ impl Engine {
         }
     }
 
-    /// Stops background work (on delete or close).
+    /// Stops background work (on delete or close) and waits for the
+    /// worker to finish its current task, so that nothing touches the
+    /// directory after the database lock is released.
     pub(crate) fn stop_background(&self) {
+        self.closing.store(true, Ordering::Release);
         lock(&self.bg).take();
+        let handle = lock(&self.bg_thread).take();
+        if let Some(h) = handle
+            && h.thread().id() != std::thread::current().id()
+        {
+            let _ = h.join();
+        }
     }
 }
 
@@ -570,9 +587,7 @@ impl Drop for Engine {
     /// instead of replaying the WAL. Errors are ignored: the WAL still
     /// holds everything.
     fn drop(&mut self) {
-        if self.opts.flush_on_close
-            && !self.opts.read_only
-            && !self.deleted.load(Ordering::Acquire)
+        if self.opts.flush_on_close && !self.opts.read_only && !self.deleted.load(Ordering::Acquire)
         {
             let _ = self.flush();
         }

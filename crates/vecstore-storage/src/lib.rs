@@ -39,9 +39,7 @@ mod store;
 mod view;
 
 pub use collection::Collection;
-pub use config::{
-    CollectionConfig, DEFAULT_EF_CONSTRUCTION, DEFAULT_EF_SEARCH, DEFAULT_HNSW_M,
-};
+pub use config::{CollectionConfig, DEFAULT_EF_CONSTRUCTION, DEFAULT_EF_SEARCH, DEFAULT_HNSW_M};
 pub use database::{DatabaseBuilder, FORMAT_VERSION, VecDatabase};
 pub use io::wal::Durability;
 pub use snapshot::SnapshotInfo;

@@ -45,7 +45,7 @@ fn float_key(f: f64) -> Option<Key> {
         return None;
     }
     // An integral float in i64 range equals exactly one Int.
-    if f.fract() == 0.0 && f >= -9.223_372_036_854_776e18 && f < 9.223_372_036_854_776e18 {
+    if f.fract() == 0.0 && (-9.223_372_036_854_776e18..9.223_372_036_854_776e18).contains(&f) {
         return Some(Key::Int(f as i64));
     }
     Some(Key::Float(f.to_bits()))
@@ -110,9 +110,18 @@ impl MetaIndex {
             .values()
             .map(|f| {
                 f.exists.serialized_size()
-                    + f.eq.values().map(|b| b.serialized_size() + 32).sum::<usize>()
-                    + f.ints.values().map(|b| b.serialized_size() + 24).sum::<usize>()
-                    + f.floats.values().map(|b| b.serialized_size() + 24).sum::<usize>()
+                    + f.eq
+                        .values()
+                        .map(|b| b.serialized_size() + 32)
+                        .sum::<usize>()
+                    + f.ints
+                        .values()
+                        .map(|b| b.serialized_size() + 24)
+                        .sum::<usize>()
+                    + f.floats
+                        .values()
+                        .map(|b| b.serialized_size() + 24)
+                        .sum::<usize>()
             })
             .sum()
     }

@@ -195,11 +195,11 @@ pub(crate) fn flat_search<V: VectorSource + ?Sized>(
         let d = Dist(metric.distance(query, vectors.vector(row)));
         if heap.len() < k {
             heap.push((d, row));
-        } else if let Some(top) = heap.peek() {
-            if (d, row) < *top {
-                heap.pop();
-                heap.push((d, row));
-            }
+        } else if let Some(top) = heap.peek()
+            && (d, row) < *top
+        {
+            heap.pop();
+            heap.push((d, row));
         }
     }
     let mut out: Vec<(u32, f32)> = heap.into_iter().map(|(d, r)| (r, d.0)).collect();

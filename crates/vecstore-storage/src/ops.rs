@@ -91,7 +91,11 @@ impl Op {
     /// Parses a payload written by [`Op::encode`]. A payload that passed the
     /// WAL checksum but does not parse is reported as corruption of `path`.
     pub(crate) fn decode(bytes: &[u8], path: &std::path::Path) -> Result<Op> {
-        let mut r = Reader { bytes, pos: 0, path };
+        let mut r = Reader {
+            bytes,
+            pos: 0,
+            path,
+        };
         let op = match r.u8()? {
             TAG_UPSERT => {
                 let n = r.u32()? as usize;
@@ -198,9 +202,8 @@ impl Reader<'_> {
         let n = self.u32()? as usize;
         let at = self.pos;
         let b = self.take(n)?.to_vec();
-        String::from_utf8(b).map_err(|_| {
-            Error::corruption(self.path, at as u64, "WAL op payload: bad UTF-8")
-        })
+        String::from_utf8(b)
+            .map_err(|_| Error::corruption(self.path, at as u64, "WAL op payload: bad UTF-8"))
     }
 
     fn metadata(&mut self) -> Result<Metadata> {

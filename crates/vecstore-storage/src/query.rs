@@ -291,8 +291,10 @@ impl Engine {
             let s = metric.score(d);
             if metric.higher_is_better() { s } else { -s }
         };
-        let dense_list: Vec<(String, f32)> =
-            dense.iter().map(|h| (h.id.clone(), to_higher(h.value))).collect();
+        let dense_list: Vec<(String, f32)> = dense
+            .iter()
+            .map(|h| (h.id.clone(), to_higher(h.value)))
+            .collect();
         let kw_list: Vec<(String, f32)> = keyword.iter().map(|h| (h.id.clone(), h.value)).collect();
         let mut meta: HashMap<String, Metadata> = HashMap::new();
         for h in dense.into_iter().chain(keyword) {

@@ -211,7 +211,7 @@ fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
     Error::corruption(path, 0, reason)
 }
 
-fn bytes<'f>(f: &'f SegmentFile, id: u32) -> Result<&'f [u8]> {
+fn bytes(f: &SegmentFile, id: u32) -> Result<&[u8]> {
     f.section(id)?
         .ok_or_else(|| corrupt(f.path(), format!("required section {id} is missing")))
 }
@@ -229,7 +229,10 @@ fn check_offsets(f: &SegmentFile, what: &str, offsets: u32, blob: u32, rows: u32
     let len = section_len(f, blob)?;
     let path = f.path();
     if o.len() != rows as usize + 1 || o.first() != Some(&0) {
-        return Err(corrupt(path, format!("{what} offsets have the wrong length")));
+        return Err(corrupt(
+            path,
+            format!("{what} offsets have the wrong length"),
+        ));
     }
     if o.windows(2).any(|w| w[0] > w[1]) || o[rows as usize] != len {
         return Err(corrupt(path, format!("{what} offsets are not monotone")));
@@ -295,13 +298,24 @@ impl SealedSegment {
         let rows = header.rows;
         let no_vector = read_bitmap(path, bytes(&file, section::NO_VECTOR)?)?;
         let has_text = read_bitmap(path, bytes(&file, section::HAS_TEXT)?)?;
-        if no_vector.max().is_some_and(|m| m >= rows) || has_text.max().is_some_and(|m| m >= rows)
-        {
+        if no_vector.max().is_some_and(|m| m >= rows) || has_text.max().is_some_and(|m| m >= rows) {
             return Err(corrupt(path, "row bitmap beyond the segment"));
         }
         check_offsets(&file, "id", section::ID_OFFSETS, section::ID_BYTES, rows)?;
-        check_offsets(&file, "metadata", section::META_OFFSETS, section::META_BYTES, rows)?;
-        check_offsets(&file, "text", section::TEXT_OFFSETS, section::TEXT_BYTES, rows)?;
+        check_offsets(
+            &file,
+            "metadata",
+            section::META_OFFSETS,
+            section::META_BYTES,
+            rows,
+        )?;
+        check_offsets(
+            &file,
+            "text",
+            section::TEXT_OFFSETS,
+            section::TEXT_BYTES,
+            rows,
+        )?;
         let sorted = file.u32s(section::ID_SORTED)?;
         if sorted.len() != rows as usize || sorted.iter().any(|&r| r >= rows) {
             return Err(corrupt(path, "id permutation is invalid"));
@@ -330,16 +344,6 @@ impl SealedSegment {
             file_bytes,
             meta_index: OnceLock::new(),
         })
-    }
-
-    /// Validates everything now: every checksum, the graph and the postings.
-    #[cfg(test)]
-    pub(crate) fn validate_all(&self) -> Result<()> {
-        self.cell.borrow_owner().verify()?;
-        self.with_dense(|_| ())?;
-        self.with_sparse(|_| ())?;
-        let _ = self.meta_index();
-        Ok(())
     }
 
     fn with_dense<R>(&self, f: impl FnOnce(Option<&Dense<'_>>) -> R) -> Result<R> {

@@ -61,7 +61,11 @@ impl Engine {
             let (novec, text, mem): (RoaringBitmap, RoaringBitmap, usize) = match &e.data {
                 SegData::Frozen(f) => {
                     let f = read(f);
-                    (f.no_vector.clone(), f.sparse.rows().clone(), f.memory_bytes())
+                    (
+                        f.no_vector.clone(),
+                        f.sparse.rows().clone(),
+                        f.memory_bytes(),
+                    )
                 }
                 SegData::Sealed(x) => (
                     x.no_vector().clone(),

@@ -26,10 +26,14 @@ fn data_persists_across_reopen_with_and_without_flush() {
         store
             .upsert("a".into(), vec![1.0, 0.0, 0.0], meta(&[("c", "x")]))
             .unwrap();
-        store.upsert("b".into(), vec![0.0, 1.0, 0.0], Metadata::new()).unwrap();
+        store
+            .upsert("b".into(), vec![0.0, 1.0, 0.0], Metadata::new())
+            .unwrap();
         store.index_text("a", "rust programming").unwrap();
         store.flush().unwrap();
-        store.upsert("c".into(), vec![0.0, 0.0, 1.0], Metadata::new()).unwrap();
+        store
+            .upsert("c".into(), vec![0.0, 0.0, 1.0], Metadata::new())
+            .unwrap();
         assert!(store.delete("b").unwrap());
     }
     let store = VecStore::open(dir.path()).unwrap();
@@ -53,14 +57,29 @@ fn collections_are_isolated_and_deletion_removes_files() {
     let db = VecDatabase::open(dir.path()).unwrap();
     let a = db.create_collection("a").unwrap();
     let b = db
-        .create_collection_with("b", CollectionConfig::default().dimension(2).metric(Metric::L2))
+        .create_collection_with(
+            "b",
+            CollectionConfig::default().dimension(2).metric(Metric::L2),
+        )
         .unwrap();
-    a.upsert("same".into(), vec![1.0, 0.0, 0.0], meta(&[("in", "a")])).unwrap();
-    b.upsert("same".into(), vec![3.0, 4.0], meta(&[("in", "b")])).unwrap();
-    assert_eq!(a.get("same").unwrap().unwrap().metadata, meta(&[("in", "a")]));
-    assert_eq!(b.get("same").unwrap().unwrap().metadata, meta(&[("in", "b")]));
+    a.upsert("same".into(), vec![1.0, 0.0, 0.0], meta(&[("in", "a")]))
+        .unwrap();
+    b.upsert("same".into(), vec![3.0, 4.0], meta(&[("in", "b")]))
+        .unwrap();
+    assert_eq!(
+        a.get("same").unwrap().unwrap().metadata,
+        meta(&[("in", "a")])
+    );
+    assert_eq!(
+        b.get("same").unwrap().unwrap().metadata,
+        meta(&[("in", "b")])
+    );
     let hit = &b.query(q(vec![0.0, 0.0], 1)).unwrap()[0];
-    assert!((hit.score - 5.0).abs() < 1e-5, "L2 distance, got {}", hit.score);
+    assert!(
+        (hit.score - 5.0).abs() < 1e-5,
+        "L2 distance, got {}",
+        hit.score
+    );
     assert!(matches!(
         db.create_collection("a"),
         Err(Error::CollectionExists { .. })
@@ -89,7 +108,9 @@ fn edge_cases_users_hit_first() {
     assert!(!store.delete("nope").unwrap());
     assert!(!store.update_metadata("nope", Metadata::new()).unwrap());
     // Text before vector: kept and searchable.
-    store.index_text("doc1", "rust programming language").unwrap();
+    store
+        .index_text("doc1", "rust programming language")
+        .unwrap();
     assert_eq!(store.count().unwrap(), 1);
     let h = store
         .hybrid_query(HybridQuery {
@@ -109,7 +130,10 @@ fn edge_cases_users_hit_first() {
         .unwrap();
     let r = store.get("doc1").unwrap().unwrap();
     assert_eq!(r.text.as_deref(), Some("rust programming language"));
-    assert_eq!(store.query(q(vec![1.0, 0.0, 0.0], 3)).unwrap()[0].id, "doc1");
+    assert_eq!(
+        store.query(q(vec![1.0, 0.0, 0.0], 3)).unwrap()[0].id,
+        "doc1"
+    );
     // The first vector fixed the dimension.
     assert!(matches!(
         store.upsert("x".into(), vec![1.0, 0.0], Metadata::new()),
@@ -129,12 +153,19 @@ fn edge_cases_users_hit_first() {
 fn bad_input_is_a_typed_error_and_changes_nothing() {
     let dir = tempfile::tempdir().unwrap();
     let store = VecStore::open(dir.path()).unwrap();
-    store.upsert("a".into(), vec![1.0, 0.0], Metadata::new()).unwrap();
+    store
+        .upsert("a".into(), vec![1.0, 0.0], Metadata::new())
+        .unwrap();
     let before = store.export_jsonl(&mut Vec::new()).unwrap();
     let mut nan_meta = Metadata::new();
     nan_meta.insert("x", f64::NAN);
     let bad: Vec<(Error, &str)> = vec![
-        (store.upsert("".into(), vec![1.0, 0.0], Metadata::new()).unwrap_err(), "empty id"),
+        (
+            store
+                .upsert("".into(), vec![1.0, 0.0], Metadata::new())
+                .unwrap_err(),
+            "empty id",
+        ),
         (
             store
                 .upsert("x".repeat(1025), vec![1.0, 0.0], Metadata::new())
@@ -142,7 +173,9 @@ fn bad_input_is_a_typed_error_and_changes_nothing() {
             "long id",
         ),
         (
-            store.upsert("b".into(), vec![f32::NAN, 0.0], Metadata::new()).unwrap_err(),
+            store
+                .upsert("b".into(), vec![f32::NAN, 0.0], Metadata::new())
+                .unwrap_err(),
             "nan",
         ),
         (
@@ -151,9 +184,24 @@ fn bad_input_is_a_typed_error_and_changes_nothing() {
                 .unwrap_err(),
             "inf",
         ),
-        (store.upsert("b".into(), vec![1.0], Metadata::new()).unwrap_err(), "dim"),
-        (store.upsert("b".into(), vec![], Metadata::new()).unwrap_err(), "empty vector"),
-        (store.upsert("b".into(), vec![1.0, 0.0], nan_meta).unwrap_err(), "nan meta"),
+        (
+            store
+                .upsert("b".into(), vec![1.0], Metadata::new())
+                .unwrap_err(),
+            "dim",
+        ),
+        (
+            store
+                .upsert("b".into(), vec![], Metadata::new())
+                .unwrap_err(),
+            "empty vector",
+        ),
+        (
+            store
+                .upsert("b".into(), vec![1.0, 0.0], nan_meta)
+                .unwrap_err(),
+            "nan meta",
+        ),
         (store.query(q(vec![1.0, 0.0], 0)).unwrap_err(), "k=0"),
         (store.query(q(vec![1.0, 0.0], 10_001)).unwrap_err(), "k big"),
         (
@@ -168,14 +216,20 @@ fn bad_input_is_a_typed_error_and_changes_nothing() {
                 .unwrap_err(),
             "alpha",
         ),
-        (store.create_snapshot("bad name").unwrap_err(), "snapshot name"),
-        (store.restore_snapshot("missing").unwrap_err(), "missing snapshot"),
-        (store.database().create_collection("../x").unwrap_err(), "collection name"),
-        (store.delete("").unwrap_err(), "delete empty id"),
         (
-            "a = ".parse::<Filter>().unwrap_err(),
-            "filter parse",
+            store.create_snapshot("bad name").unwrap_err(),
+            "snapshot name",
         ),
+        (
+            store.restore_snapshot("missing").unwrap_err(),
+            "missing snapshot",
+        ),
+        (
+            store.database().create_collection("../x").unwrap_err(),
+            "collection name",
+        ),
+        (store.delete("").unwrap_err(), "delete empty id"),
+        ("a = ".parse::<Filter>().unwrap_err(), "filter parse"),
     ];
     for (e, what) in &bad {
         assert!(
@@ -214,7 +268,7 @@ fn filters_at_every_selectivity_return_k_hits() {
     let dir = tempfile::tempdir().unwrap();
     let db = VecDatabase::builder(dir.path())
         .metric(Metric::L2)
-        .flush_threshold(300)
+        .flush_threshold(200)
         .open()
         .unwrap();
     let c = db.create_collection("f").unwrap();
@@ -223,7 +277,14 @@ fn filters_at_every_selectivity_return_k_hits() {
         let mut m = Metadata::new();
         m.insert("i", i as i64);
         m.insert("mod", (i % 10) as i64);
-        m.insert("tag", if i % 100 == 0 { "rare" } else { "common" });
+        m.insert(
+            "tag",
+            if i.is_multiple_of(100) {
+                "rare"
+            } else {
+                "common"
+            },
+        );
         records.push(Record::new(format!("r{i}"), vec![i as f32, 0.0], m));
     }
     for chunk in records.chunks(250) {
@@ -272,15 +333,21 @@ fn filters_at_every_selectivity_return_k_hits() {
 fn snapshots_create_change_restore_delete() {
     let dir = tempfile::tempdir().unwrap();
     let store = VecStore::open(dir.path()).unwrap();
-    store.upsert("a".into(), vec![1.0, 0.0], Metadata::new()).unwrap();
-    store.upsert("b".into(), vec![0.0, 1.0], Metadata::new()).unwrap();
+    store
+        .upsert("a".into(), vec![1.0, 0.0], Metadata::new())
+        .unwrap();
+    store
+        .upsert("b".into(), vec![0.0, 1.0], Metadata::new())
+        .unwrap();
     store.create_snapshot("s1").unwrap();
     assert!(matches!(
         store.create_snapshot("s1"),
         Err(Error::SnapshotExists { .. })
     ));
     store.delete("a").unwrap();
-    store.upsert("c".into(), vec![1.0, 1.0], Metadata::new()).unwrap();
+    store
+        .upsert("c".into(), vec![1.0, 1.0], Metadata::new())
+        .unwrap();
     store.create_snapshot("s2").unwrap();
     let list = store.list_snapshots().unwrap();
     assert_eq!(
@@ -294,7 +361,9 @@ fn snapshots_create_change_restore_delete() {
     assert!(store.get("a").unwrap().is_some());
     assert!(store.get("c").unwrap().is_none());
     // The restored state survives a reopen, and writes after it too.
-    store.upsert("d".into(), vec![0.5, 0.5], Metadata::new()).unwrap();
+    store
+        .upsert("d".into(), vec![0.5, 0.5], Metadata::new())
+        .unwrap();
     drop(store);
     let store = VecStore::open(dir.path()).unwrap();
     assert_eq!(store.count().unwrap(), 3);
@@ -316,7 +385,13 @@ fn compaction_frees_disk_and_keeps_live_rows() {
         .unwrap();
     let c = db.create_collection("c").unwrap();
     let recs: Vec<Record> = (0..2000)
-        .map(|i| Record::new(format!("{i}"), vec![i as f32, 1.0, (i % 7) as f32], Metadata::new()))
+        .map(|i| {
+            Record::new(
+                format!("{i}"),
+                vec![i as f32, 1.0, (i % 7) as f32],
+                Metadata::new(),
+            )
+        })
         .collect();
     c.batch_upsert(recs).unwrap();
     c.flush().unwrap();
@@ -347,7 +422,8 @@ fn export_import_round_trip() {
     let dir = tempfile::tempdir().unwrap();
     let db = VecDatabase::open(dir.path()).unwrap();
     let a = db.create_collection("a").unwrap();
-    a.upsert("x".into(), vec![0.6, 0.8], meta(&[("k", "v")])).unwrap();
+    a.upsert("x".into(), vec![0.6, 0.8], meta(&[("k", "v")]))
+        .unwrap();
     a.index_text("x", "hello world").unwrap();
     a.index_text("only-text", "just words").unwrap();
     let mut buf = Vec::new();
@@ -370,7 +446,9 @@ fn hybrid_fusions_and_keyword_filters() {
     ];
     for (id, v, text, lang) in docs {
         store
-            .batch_upsert(vec![Record::new(id, v.to_vec(), meta(&[("lang", lang)])).with_text(text)])
+            .batch_upsert(vec![
+                Record::new(id, v.to_vec(), meta(&[("lang", lang)])).with_text(text),
+            ])
             .unwrap();
     }
     let hq = HybridQuery {
@@ -406,7 +484,9 @@ fn hybrid_fusions_and_keyword_filters() {
 fn read_only_open_sees_flushed_state_and_rejects_writes() {
     let dir = tempfile::tempdir().unwrap();
     let store = VecStore::open(dir.path()).unwrap();
-    store.upsert("a".into(), vec![1.0, 0.0], Metadata::new()).unwrap();
+    store
+        .upsert("a".into(), vec![1.0, 0.0], Metadata::new())
+        .unwrap();
     store.flush().unwrap();
     let ro = VecStore::open_with(VecDatabase::builder(dir.path()).read_only(true)).unwrap();
     assert_eq!(ro.count().unwrap(), 1);

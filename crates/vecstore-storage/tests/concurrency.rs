@@ -17,7 +17,7 @@ fn vector(rng: &mut ChaCha8Rng) -> Vec<f32> {
 
 fn meta(i: u64) -> Metadata {
     let mut m = Metadata::new();
-    m.insert("even", i % 2 == 0);
+    m.insert("even", i.is_multiple_of(2));
     m.insert("i", i as i64);
     m
 }
@@ -60,7 +60,13 @@ fn eight_readers_two_writers() {
                     }
                     _ => {
                         let batch = (0..20)
-                            .map(|j| Record::new(format!("w{}", (i + j) % 3000), vector(&mut rng), meta(i + j)))
+                            .map(|j| {
+                                Record::new(
+                                    format!("w{}", (i + j) % 3000),
+                                    vector(&mut rng),
+                                    meta(i + j),
+                                )
+                            })
                             .collect();
                         c.batch_upsert(batch).unwrap();
                     }

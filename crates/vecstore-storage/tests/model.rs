@@ -267,7 +267,11 @@ fn fixed_sequence_with_every_op() {
     run(vec![
         Upsert(1, [1, 2, 3, 4], 1),
         IndexText(2, 0),
-        Batch(vec![(3, [0, 0, 1, 0], 2), (1, [4, 3, 2, 1], 0), (4, [1, 1, 1, 1], 1)]),
+        Batch(vec![
+            (3, [0, 0, 1, 0], 2),
+            (1, [4, 3, 2, 1], 0),
+            (4, [1, 1, 1, 1], 1),
+        ]),
         Snapshot(0),
         Delete(1),
         Flush,
