@@ -180,8 +180,16 @@ fn big_sections_are_verified_on_first_access() {
     w.add_u32s(1, &[7, 8, 9]).unwrap();
     w.add_f32s(2, &big).unwrap();
     w.finish().unwrap();
-    let clean = SegmentFile::open_verified(&path).unwrap();
+    let clean = SegmentFile::open(&path).unwrap();
+    assert!(!clean.is_fully_verified());
+    assert_eq!(clean.u32s_unverified(1).unwrap(), &[7, 8, 9]);
+    let handle = std::thread::scope(|s| s.spawn(|| clean.verify()).join().unwrap());
+    handle.unwrap();
+    assert!(clean.is_fully_verified());
     assert_eq!(clean.f32s(2).unwrap(), big.as_slice());
+    drop(clean);
+    let clean = SegmentFile::open_verified(&path).unwrap();
+    assert!(clean.is_fully_verified());
     drop(clean);
 
     let mut bytes = fs::read(&path).unwrap();
@@ -190,6 +198,16 @@ fn big_sections_are_verified_on_first_access() {
     fs::write(&path, &bytes).unwrap();
     // Open stays cheap: the big section is not read yet.
     let seg = SegmentFile::open(&path).unwrap();
+    assert!(!seg.is_fully_verified());
+    // Unverified views see the (damaged) bytes without checking them...
+    assert_eq!(seg.f32s_unverified(2).unwrap().len(), big.len());
+    assert_eq!(seg.section_unverified(2).unwrap().len(), big.len() * 4);
+    // ...and an explicit check, e.g. from a background thread, reports it.
+    assert!(matches!(
+        seg.verify_section(2),
+        Err(Error::Corruption { .. })
+    ));
+    seg.verify_section(1).unwrap();
     assert_eq!(seg.u32s(1).unwrap(), &[7, 8, 9]);
     // First access finds the damage, and every later one too.
     assert!(matches!(seg.f32s(2), Err(Error::Corruption { .. })));

@@ -22,6 +22,16 @@
 //! [`Error::Corruption`], and never produces a wrong answer.
 //! [`SegmentFile::open_verified`] and [`SegmentFile::verify`] check
 //! everything up front (used by compaction, snapshot checks and tests).
+//!
+//! Even first-access verification costs O(section) on the first query. An
+//! engine that builds its search views at open and wants open time flat in
+//! the data size uses the `*_unverified` accessors and runs
+//! [`SegmentFile::verify`] on a background thread (the type is `Sync`),
+//! treating a failure as a damaged segment. This is the trade-off Lucene
+//! makes too (structure checked at open, full checksums on merge or demand):
+//! until the background check finishes, a flipped bit inside a big section
+//! can reach a query result; out-of-bounds access is impossible either way,
+//! because the header, section table and layout are always checked at open.
 
 use std::any::TypeId;
 use std::collections::HashSet;
@@ -507,6 +517,10 @@ impl SegmentFile {
     }
 
     fn typed<T: Plain>(&self, id: u32, kind: SectionKind) -> Result<&[T]> {
+        self.typed_with(id, kind, true)
+    }
+
+    fn typed_with<T: Plain>(&self, id: u32, kind: SectionKind, verify: bool) -> Result<&[T]> {
         let i = self.require(id)?;
         let s = self.sections[i];
         if s.kind != kind {
@@ -516,7 +530,10 @@ impl SegmentFile {
                 format!("section {id} holds {:?}, read as {kind:?}", s.kind),
             ));
         }
-        let bytes = self.section(id)?.unwrap_or_default();
+        if verify {
+            self.verify_index(i)?;
+        }
+        let bytes = &self.map.bytes()[s.offset as usize..(s.offset + s.len) as usize];
         cast_slice::<T>(bytes).ok_or_else(|| {
             Error::corruption(
                 &self.path,
@@ -546,6 +563,51 @@ impl SegmentFile {
     /// Section `id` as `u64`s, zero-copy.
     pub fn u64s(&self, id: u32) -> Result<&[u64]> {
         self.typed(id, SectionKind::U64)
+    }
+
+    /// Section `id` as `f32`s **without** verifying its checksum first.
+    ///
+    /// For building search views at open without reading the whole section
+    /// (open time that follows metadata, not data). The caller must run
+    /// [`verify`](Self::verify) (or [`verify_section`](Self::verify_section))
+    /// later, e.g. on a background thread, and stop trusting the segment if
+    /// it fails; until then, damage inside the section goes unnoticed (the
+    /// header, table and layout are always checked at open, so no access is
+    /// ever out of bounds).
+    pub fn f32s_unverified(&self, id: u32) -> Result<&[f32]> {
+        self.typed_with(id, SectionKind::F32, false)
+    }
+
+    /// Section `id` as `u32`s without verifying its checksum; see
+    /// [`f32s_unverified`](Self::f32s_unverified).
+    pub fn u32s_unverified(&self, id: u32) -> Result<&[u32]> {
+        self.typed_with(id, SectionKind::U32, false)
+    }
+
+    /// Section `id` as `u64`s without verifying its checksum; see
+    /// [`f32s_unverified`](Self::f32s_unverified).
+    pub fn u64s_unverified(&self, id: u32) -> Result<&[u64]> {
+        self.typed_with(id, SectionKind::U64, false)
+    }
+
+    /// The bytes of section `id` without verifying its checksum; see
+    /// [`f32s_unverified`](Self::f32s_unverified).
+    pub fn section_unverified(&self, id: u32) -> Option<&[u8]> {
+        let s = &self.sections[self.find(id)?];
+        Some(&self.map.bytes()[s.offset as usize..(s.offset + s.len) as usize])
+    }
+
+    /// Verifies the checksum of section `id` now (once; later calls are
+    /// free). `Ok` for a missing section.
+    pub fn verify_section(&self, id: u32) -> Result<()> {
+        self.find(id).map_or(Ok(()), |i| self.verify_index(i))
+    }
+
+    /// Whether every section's checksum has been verified (and passed).
+    pub fn is_fully_verified(&self) -> bool {
+        self.verified
+            .iter()
+            .all(|v| v.load(Ordering::Acquire) == VERIFIED)
     }
 
     /// Section `id` as `u8`s (written with [`SegmentWriter::add_u8s`]).
