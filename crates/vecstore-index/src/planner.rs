@@ -23,7 +23,7 @@ pub enum Plan {
 pub const SMALL_GRAPH: usize = 256;
 
 /// Cost-model constant of [`choose_plan`]; see there.
-pub const EXACT_FACTOR: usize = 40;
+pub const EXACT_FACTOR: usize = 12;
 
 /// The plan [`Plan::Auto`] runs for a graph of `n` rows.
 ///
@@ -32,7 +32,7 @@ pub const EXACT_FACTOR: usize = 40;
 /// unfiltered one, so it costs roughly `c * ef / s` distance computations
 /// (`c`: distances per collected row, tens for `m = 16`), while the exact
 /// scan costs `s * n`. The scan wins when `allowed^2 <= EXACT_FACTOR * ef * n`
-/// (`EXACT_FACTOR` measured on SIFT and MiniLM data, see
+/// (`EXACT_FACTOR` = 12 measured on SIFT and MiniLM data, see
 /// docs/architecture.md). Unfiltered searches use the graph unless
 /// `n <= SMALL_GRAPH`.
 pub fn choose_plan(n: usize, filter: &SearchFilter<'_>, k: usize, ef: usize) -> Plan {
