@@ -39,6 +39,8 @@ pub(crate) trait Cursor {
     fn advance(&mut self);
     /// Moves to the first posting with row `>= target` (never backwards).
     fn seek(&mut self, target: u32);
+    /// Number of postings of the term (its document frequency).
+    fn doc_freq(&self) -> usize;
 }
 
 /// One distinct query term ready for scoring.
@@ -148,6 +150,14 @@ pub(crate) fn max_score<C: Cursor>(
     if k == 0 || terms.is_empty() || filter.is_empty_allow() {
         return Vec::new();
     }
+    if let Some(allow) = filter.allow {
+        let postings: u64 = terms.iter().map(|t| t.cursor.doc_freq() as u64).sum();
+        // A selective allow-set: visiting its rows and probing each list
+        // costs less than walking the lists and rejecting most candidates.
+        if allow.len().saturating_mul(ALLOW_DRIVEN_FACTOR) < postings {
+            return allow_driven(terms, k, norm, doc_len, filter);
+        }
+    }
     terms.sort_by(|a, b| a.upper_bound().total_cmp(&b.upper_bound()));
     // prefix[i] = sum of the bounds of terms[..=i]
     let mut prefix = Vec::with_capacity(terms.len());
@@ -212,6 +222,50 @@ pub(crate) fn max_score<C: Cursor>(
             }
         }
         contrib.iter_mut().for_each(|c| *c = 0.0);
+    }
+    top.into_sorted()
+}
+
+/// An allow-set this many times smaller than the query's postings is
+/// searched row by row ([`allow_driven`]).
+const ALLOW_DRIVEN_FACTOR: u64 = 4;
+
+/// Top-`k` over the rows of the filter's allow-set: each allowed row is
+/// probed in every posting list with `seek`. Same arithmetic, and so the
+/// same results, as [`exhaustive`].
+fn allow_driven<C: Cursor>(
+    mut terms: Vec<QueryTerm<C>>,
+    k: usize,
+    norm: Norm,
+    doc_len: impl Fn(u32) -> u32,
+    filter: &KeywordFilter<'_>,
+) -> Vec<(u32, f32)> {
+    let Some(allow) = filter.allow else {
+        return exhaustive(terms, k, norm, doc_len, filter);
+    };
+    let mut contrib = vec![0.0f32; terms.len()];
+    let mut top = TopK::new(k);
+    for row in allow.iter() {
+        if row == END || !filter.allows(row) {
+            continue;
+        }
+        let mut found = false;
+        let mut len = None;
+        for t in &mut terms {
+            t.cursor.seek(row);
+            if t.cursor.doc() == row {
+                let l = *len.get_or_insert_with(|| doc_len(row));
+                contrib[t.order] = t.weight * norm.tf_norm(t.cursor.tf(), l);
+                found = true;
+            }
+        }
+        if found {
+            top.push(row, contrib.iter().sum());
+            contrib.iter_mut().for_each(|c| *c = 0.0);
+        }
+        if terms.iter().all(|t| t.cursor.doc() == END) {
+            break;
+        }
     }
     top.into_sorted()
 }
@@ -298,6 +352,9 @@ impl Cursor for SliceCursor<'_> {
         }
         let end = (step + 1).min(rest.len());
         self.pos += rest[..end].partition_point(|p| p.0 < target);
+    }
+    fn doc_freq(&self) -> usize {
+        self.postings.len()
     }
 }
 

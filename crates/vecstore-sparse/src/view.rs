@@ -284,6 +284,10 @@ impl Cursor for BlockCursor<'_> {
         }
     }
 
+    fn doc_freq(&self) -> usize {
+        self.df
+    }
+
     fn seek(&mut self, target: u32) {
         if self.doc() >= target {
             return;

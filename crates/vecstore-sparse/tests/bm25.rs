@@ -61,11 +61,17 @@ proptest! {
         prop_assert!(got.iter().all(|(r, _)| allow.contains(*r) && !deny.contains(*r)));
         prop_assert_eq!(got, idx.search_exhaustive(&query, k, &f));
 
+        // A selective allow-set takes the row-by-row path: same answers.
+        let few: RoaringBitmap = (0..docs.len() as u32).filter(|r| r % 23 == allow_mod).collect();
+        let f_few = KeywordFilter::none().allow(&few).deny(&deny);
+        prop_assert_eq!(idx.search(&query, k, &f_few), idx.search_exhaustive(&query, k, &f_few));
+
         // The sealed view prunes with stored bounds: same answers.
         let parts = idx.to_parts();
         let view = SparseView::from_parts(parts.as_parts()).unwrap();
         prop_assert_eq!(view.search(&query, k, &f), view.search_exhaustive(&query, k, &f));
         prop_assert_eq!(view.search(&query, k, &none), idx.search(&query, k, &none));
+        prop_assert_eq!(view.search(&query, k, &f_few), idx.search(&query, k, &f_few));
     }
 
     #[test]
