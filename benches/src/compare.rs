@@ -33,6 +33,7 @@ pub struct CompareArgs {
 struct System {
     name: String,
     build_seconds: f64,
+    build_cpu_seconds: f64,
     build_threads: u64,
     /// (ef, recall, qps)
     runs: Vec<(u64, f64, f64)>,
@@ -64,6 +65,7 @@ fn load(path: &PathBuf) -> Result<System> {
     Ok(System {
         name,
         build_seconds: v["build_seconds"].as_f64().unwrap_or(f64::NAN),
+        build_cpu_seconds: v["build_cpu_seconds"].as_f64().unwrap_or(f64::NAN),
         build_threads: v["build_threads"].as_u64().unwrap_or(0),
         runs,
     })
@@ -113,11 +115,13 @@ pub fn run(args: &CompareArgs) -> Result<()> {
     let build_ours = systems[ours].build_seconds;
     for s in &systems {
         println!(
-            "build time {}: {:.3} s ({} threads), ours / this = {:.2}",
+            "build time {}: {:.3} s wall, {:.2} s CPU ({} threads), ours / this = {:.2} (wall), {:.2} (CPU)",
             s.name,
             s.build_seconds,
+            s.build_cpu_seconds,
             s.build_threads,
-            build_ours / s.build_seconds
+            build_ours / s.build_seconds,
+            systems[ours].build_cpu_seconds / s.build_cpu_seconds
         );
     }
     if let Some(png) = &args.plot {
