@@ -115,6 +115,9 @@ struct Report {
     filtered: Vec<Filtered>,
 }
 
+/// One query in, `(row, distance)` hits out.
+type SearchFn<'a> = dyn Fn(&[f32]) -> Vec<(u32, f32)> + Sync + 'a;
+
 struct Timing {
     recall: f64,
     qps: f64,
@@ -157,7 +160,7 @@ fn measure(
     k: usize,
     threads: usize,
     min_seconds: f64,
-    search: &(dyn Fn(&[f32]) -> Vec<(u32, f32)> + Sync),
+    search: &SearchFn<'_>,
 ) -> Timing {
     (0..repeat.max(1))
         .map(|_| measure_once(queries, truth, k, threads, min_seconds, search))
@@ -171,7 +174,7 @@ fn measure_once(
     k: usize,
     threads: usize,
     min_seconds: f64,
-    search: &(dyn Fn(&[f32]) -> Vec<(u32, f32)> + Sync),
+    search: &SearchFn<'_>,
 ) -> Timing {
     let nq = queries.rows;
     let mut recall = 0.0;
