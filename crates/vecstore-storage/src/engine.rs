@@ -219,7 +219,7 @@ impl Engine {
                 let op = Op::decode(&rec.payload, &wal_dir)?;
                 // A record that failed validation when it was written failed
                 // the same way then and changed nothing; skip it likewise.
-                match engine.apply(&op, rec.seq) {
+                match engine.apply(op, rec.seq) {
                     Ok(_) => {}
                     Err(e @ (Error::Io { .. } | Error::Corruption { .. })) => return Err(e),
                     Err(_) => {}
@@ -319,7 +319,7 @@ impl Engine {
             let payload = op.encode();
             wal = w.wal.clone().ok_or(Error::ReadOnly)?;
             let seq = wal.append(&payload)?;
-            outcome = self.apply(&op, seq)?;
+            outcome = self.apply(op, seq)?;
             w.last_seq = seq;
             let rows = read(&self.view.load().mutable).rows() as usize;
             if rows >= self.opts.flush_rows {
@@ -340,7 +340,7 @@ impl Engine {
     }
 
     /// Applies a logged op to the in-memory state (also used by replay).
-    pub(crate) fn apply(&self, op: &Op, seq: u64) -> Result<Outcome> {
+    pub(crate) fn apply(&self, op: Op, seq: u64) -> Result<Outcome> {
         let view = self.view.load_full();
         let mut m = write_lock(&view.mutable);
         let mut new_dead: BTreeMap<usize, RoaringBitmap> = BTreeMap::new();
@@ -350,7 +350,7 @@ impl Engine {
             Op::Upsert(records) => {
                 // Check everything first: a record that cannot apply must
                 // leave the state untouched (batches are atomic).
-                for r in records {
+                for r in &records {
                     if !r.vector.is_empty() {
                         validate::vector(&r.vector, dim)?;
                         dim = Some(r.vector.len());
@@ -358,10 +358,10 @@ impl Engine {
                 }
                 for r in records {
                     existed |= kill_live(&view, &mut m, &mut new_dead, &r.id);
-                    m.push(r.clone())?;
+                    m.push(r)?;
                 }
             }
-            Op::Delete(id) => existed = kill_live(&view, &mut m, &mut new_dead, id),
+            Op::Delete(id) => existed = kill_live(&view, &mut m, &mut new_dead, &id),
             Op::IndexText { .. } | Op::UpdateMetadata { .. } => {
                 return Err(Error::InvalidArgument {
                     name: "op",
