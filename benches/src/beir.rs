@@ -46,6 +46,11 @@ pub struct BeirArgs {
     /// query_ids.txt); default DATA/embeddings.
     #[arg(long)]
     pub embeddings: Option<PathBuf>,
+    /// Embed corpus and queries with our MiniLM embedder (vecstore-rag) from
+    /// this model directory instead of reading precomputed embeddings.
+    #[cfg(feature = "embed")]
+    #[arg(long)]
+    pub embed: Option<PathBuf>,
     /// qrels split.
     #[arg(long, default_value = "test")]
     pub split: String,
@@ -82,6 +87,13 @@ struct Doc {
     #[serde(default)]
     title: String,
     #[serde(default)]
+    text: String,
+}
+
+#[derive(Deserialize)]
+struct QueryLine {
+    #[serde(rename = "_id")]
+    id: String,
     text: String,
 }
 
@@ -202,6 +214,30 @@ impl Dense {
         })
     }
 
+    /// Embeds `title + " " + text` of every document and every query with
+    /// our embedder (unit-length vectors, like the precomputed ones).
+    #[cfg(feature = "embed")]
+    fn embed(model: &Path, docs: &[Doc], queries: &[QueryLine]) -> Result<Self> {
+        let texts: Vec<String> = docs
+            .iter()
+            .map(|d| format!("{} {}", d.title, d.text))
+            .collect();
+        let refs: Vec<&str> = texts.iter().map(String::as_str).collect();
+        let corpus = crate::embed::embed_texts(model, &refs, vecstore_rag::DEFAULT_BATCH_SIZE)?;
+        let qrefs: Vec<&str> = queries.iter().map(|q| q.text.as_str()).collect();
+        let query_vecs =
+            crate::embed::embed_texts(model, &qrefs, vecstore_rag::DEFAULT_BATCH_SIZE)?;
+        Ok(Dense {
+            corpus,
+            queries: queries
+                .iter()
+                .enumerate()
+                .map(|(i, q)| (q.id.clone(), i))
+                .collect(),
+            query_vecs,
+        })
+    }
+
     /// Exact top-`k` by inner product (the vectors are L2-normalised, so
     /// this is cosine similarity).
     fn search(&self, q: &[f32], k: usize) -> Vec<(u32, f32)> {
@@ -223,12 +259,6 @@ impl Dense {
 /// Runs `beir`.
 pub fn run(args: &BeirArgs) -> Result<()> {
     let docs: Vec<Doc> = read_jsonl(&args.data.join("corpus.jsonl"))?;
-    #[derive(Deserialize)]
-    struct QueryLine {
-        #[serde(rename = "_id")]
-        id: String,
-        text: String,
-    }
     let all_queries: Vec<QueryLine> = read_jsonl(&args.data.join("queries.jsonl"))?;
     let qrels = read_qrels(&args.data.join("qrels").join(format!("{}.tsv", args.split)))?;
     let queries: Vec<&QueryLine> = all_queries
@@ -275,6 +305,12 @@ pub fn run(args: &BeirArgs) -> Result<()> {
             .embeddings
             .clone()
             .unwrap_or_else(|| args.data.join("embeddings"));
+        #[cfg(feature = "embed")]
+        let d = match &args.embed {
+            Some(model) => Dense::embed(model, &docs, &all_queries)?,
+            None => Dense::load(&dir, &doc_rows)?,
+        };
+        #[cfg(not(feature = "embed"))]
         let d = Dense::load(&dir, &doc_rows)?;
         if let Some(q) = queries.iter().find(|q| !d.queries.contains_key(&q.id)) {
             bail!("query {} has no embedding", q.id);
