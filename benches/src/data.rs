@@ -51,7 +51,10 @@ fn read_vecs<T>(path: &Path, conv: impl Fn(&[u8]) -> T) -> Result<Matrix<T>> {
         if rows == 0 {
             cols = d;
         } else if d != cols {
-            bail!("{}: row {rows} has dimension {d}, expected {cols}", path.display());
+            bail!(
+                "{}: row {rows} has dimension {d}, expected {cols}",
+                path.display()
+            );
         }
         pos += 4;
         if pos + 4 * d > bytes.len() {
@@ -72,7 +75,10 @@ fn read_npy<T>(path: &Path, dtype: &str, conv: impl Fn(&[u8]) -> T) -> Result<Ma
     let (hlen, hstart) = if bytes[6] == 1 {
         (u16::from_le_bytes([bytes[8], bytes[9]]) as usize, 10)
     } else {
-        (u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize, 12)
+        (
+            u32::from_le_bytes(bytes[8..12].try_into().unwrap()) as usize,
+            12,
+        )
     };
     let header = std::str::from_utf8(&bytes[hstart..hstart + hlen])?;
     if !header.contains(dtype) {

@@ -1,3 +1,27 @@
-//! vecstore-rag: chunkers, the `Embedder` trait and a local MiniLM embedder.
+//! vecstore-rag: the path from files to answers. Chunkers (recursive
+//! character, token-count and Markdown-aware, with exact byte offsets), the
+//! [`Embedder`] trait, a local all-MiniLM-L6-v2 embedder (feature `embed`:
+//! candle + tokenizers on the CPU, no network) and the ingest/query pipeline
+//! over vecstore-storage collections ([`DocumentExt`]).
+//!
+//! This crate must not depend on vecstore-async, the umbrella crate or the
+//! CLI, and contains no file-format or storage logic: documents are stored
+//! only through the public `Collection` API.
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
+
+mod chunk;
+mod embedder;
+mod markdown;
+#[cfg(feature = "embed")]
+mod minilm;
+mod pipeline;
+mod splitters;
+
+pub use chunk::{Chunk, Chunker, TokenCounter, WordCount};
+pub use embedder::{Embedder, HashingEmbedder};
+pub use markdown::MarkdownChunker;
+#[cfg(feature = "embed")]
+pub use minilm::{DEFAULT_BATCH_SIZE, DEFAULT_MAX_TOKENS, MODEL_DIR_ENV, MiniLmEmbedder};
+pub use pipeline::{Document, DocumentExt, chunk_id, chunk_records, doc_id_of, embed_records};
+pub use splitters::{RecursiveSplitter, TokenSplitter, WholeDocument};
