@@ -91,9 +91,9 @@ pub fn open_db(path: &Path, create: bool) -> CliResult<VecDatabase> {
 
 /// An existing collection, or a clear error.
 pub fn collection(db: &VecDatabase, name: &str) -> CliResult<Collection> {
-    db.get_collection(name).map_err(err)?.ok_or_else(|| {
-        format!("collection {name:?} not found (see `vecstore collections list`)")
-    })
+    db.get_collection(name)
+        .map_err(err)?
+        .ok_or_else(|| format!("collection {name:?} not found (see `vecstore collections list`)"))
 }
 
 pub fn stats(args: &DbArgs, json: bool) -> CliResult {
@@ -203,7 +203,8 @@ pub fn export(args: &DbArgs, out: Option<PathBuf>) -> CliResult {
     let coll = collection(&db, &args.collection)?;
     match out.filter(|p| p.as_os_str() != "-") {
         Some(path) => {
-            let file = std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
+            let file =
+                std::fs::File::create(&path).map_err(|e| format!("{}: {e}", path.display()))?;
             let mut w = BufWriter::new(file);
             let n = coll.export_jsonl(&mut w).map_err(err)?;
             w.flush().map_err(|e| format!("{}: {e}", path.display()))?;
@@ -228,9 +229,7 @@ pub fn import(args: &DbArgs, input: &Path) -> CliResult {
         Box::new(BufReader::new(f))
     };
     let db = open_db(&args.db, true)?;
-    let coll = db
-        .get_or_create_collection(&args.collection)
-        .map_err(err)?;
+    let coll = db.get_or_create_collection(&args.collection).map_err(err)?;
     let n = coll.import_jsonl(&mut reader).map_err(err)?;
     db.flush().map_err(err)?;
     println!("imported {n} records into {}", args.collection);
@@ -243,7 +242,9 @@ pub fn bench(args: &[String]) -> CliResult {
         .and_then(|exe| exe.parent().map(|d| d.join("vecstore-bench")))
         .filter(|p| p.is_file());
     let Some(bench) = sibling.filter(|_| !args.is_empty()) else {
-        println!("The benchmark harness is the vecstore-bench binary; `vecstore bench ARGS...` runs it when it is built next to vecstore. Build and run it with:");
+        println!(
+            "The benchmark harness is the vecstore-bench binary; `vecstore bench ARGS...` runs it when it is built next to vecstore. Build and run it with:"
+        );
         println!("  cargo run --release -p vecstore-bench --features embed -- --help");
         println!("e.g. embedding throughput and agreement with sentence-transformers:");
         println!(

@@ -237,7 +237,8 @@ pub fn run(args: IngestArgs) -> CliResult {
         if batch_chars < BATCH_CHARS && iter.peek().is_some() {
             continue;
         }
-        let (md, other): (Vec<_>, Vec<_>) = batch.drain(..).partition(|(_, k)| *k == Kind::Markdown);
+        let (md, other): (Vec<_>, Vec<_>) =
+            batch.drain(..).partition(|(_, k)| *k == Kind::Markdown);
         let n_docs = md.len() + other.len();
         for (group, chunker) in [(md, &md_chunker), (other, &text_chunker)] {
             if group.is_empty() {

@@ -111,7 +111,8 @@ fn init_logs(verbose: u8) {
         1 => "info",
         _ => "debug",
     };
-    let filter = EnvFilter::try_from_env("VECSTORE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
+    let filter =
+        EnvFilter::try_from_env("VECSTORE_LOG").unwrap_or_else(|_| EnvFilter::new(default));
     let _ = tracing_subscriber::fmt()
         .with_env_filter(filter)
         .with_writer(std::io::stderr)
@@ -121,7 +122,11 @@ fn init_logs(verbose: u8) {
 
 /// The first line of an error, so that every failure is one line.
 fn one_line(msg: &str) -> String {
-    let line = msg.lines().find(|l| !l.trim().is_empty()).unwrap_or("").trim();
+    let line = msg
+        .lines()
+        .find(|l| !l.trim().is_empty())
+        .unwrap_or("")
+        .trim();
     line.strip_prefix("error: ").unwrap_or(line).to_owned()
 }
 

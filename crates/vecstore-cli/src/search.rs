@@ -64,7 +64,11 @@ pub fn run(args: QueryArgs) -> CliResult {
             if e.is_none() {
                 return Err(format!(
                     "--mode {} needs an embedding model: pass --model DIR, set VECSTORE_MODEL_DIR or run scripts/fetch-model.sh",
-                    if args.mode == Some(Mode::Dense) { "dense" } else { "hybrid" }
+                    if args.mode == Some(Mode::Dense) {
+                        "dense"
+                    } else {
+                        "hybrid"
+                    }
                 ));
             }
             e
@@ -123,7 +127,10 @@ pub fn run(args: QueryArgs) -> CliResult {
             "mode": format!("{mode:?}").to_lowercase(),
             "results": results,
         });
-        println!("{}", serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?);
+        println!(
+            "{}",
+            serde_json::to_string_pretty(&out).map_err(|e| e.to_string())?
+        );
         return Ok(());
     }
     println!(
@@ -144,7 +151,10 @@ pub fn run(args: QueryArgs) -> CliResult {
             .and_then(|v| v.as_str())
             .map(|s| format!("  [{s}]"))
             .unwrap_or_default();
-        println!("{rank:>3}. {:.4}  {}  ({source}){section}", hit.score, hit.id);
+        println!(
+            "{rank:>3}. {:.4}  {}  ({source}){section}",
+            hit.score, hit.id
+        );
         println!("     {}", snippet(text, 240));
     }
     Ok(())

@@ -104,8 +104,24 @@ fn ingest_query_stats_snapshot_restore_export_import() {
     corpus(cwd);
 
     // No model anywhere: ingest works keyword-only and says so in one line.
-    let r = ok(cwd, &["ingest", "docs", "--db", "db", "--chunk-size", "120", "--overlap", "20"]);
-    assert!(r.stdout.contains("ingested 6 documents from 3 files"), "{}", r.stdout);
+    let r = ok(
+        cwd,
+        &[
+            "ingest",
+            "docs",
+            "--db",
+            "db",
+            "--chunk-size",
+            "120",
+            "--overlap",
+            "20",
+        ],
+    );
+    assert!(
+        r.stdout.contains("ingested 6 documents from 3 files"),
+        "{}",
+        r.stdout
+    );
     assert!(r.stdout.contains("keyword only"), "{}", r.stdout);
     let notes: Vec<&str> = r.stderr.lines().filter(|l| l.contains("keyword")).collect();
     assert_eq!(notes.len(), 1, "stderr: {}", r.stderr);
@@ -116,21 +132,51 @@ fn ingest_query_stats_snapshot_restore_export_import() {
     assert!(top.starts_with("docs/guide.md#"), "top hit {top}");
 
     // Text output: ranked lines with scores, ids and sources.
-    let r = ok(cwd, &["query", "granite quartz", "--db", "db", "--mode", "keyword"]);
+    let r = ok(
+        cwd,
+        &["query", "granite quartz", "--db", "db", "--mode", "keyword"],
+    );
     assert!(r.stdout.contains("1. "), "{}", r.stdout);
     assert!(r.stdout.contains("p1#0"), "{}", r.stdout);
     assert!(r.stdout.contains("docs/papers.jsonl"), "{}", r.stdout);
-    assert!(r.stdout.contains("Granite is an igneous rock"), "{}", r.stdout);
+    assert!(
+        r.stdout.contains("Granite is an igneous rock"),
+        "{}",
+        r.stdout
+    );
 
     // Markdown heading paths are kept as metadata.
-    let r = ok(cwd, &["query", "hard links", "--db", "db", "--mode", "keyword", "--json", "-k", "1"]);
+    let r = ok(
+        cwd,
+        &[
+            "query",
+            "hard links",
+            "--db",
+            "db",
+            "--mode",
+            "keyword",
+            "--json",
+            "-k",
+            "1",
+        ],
+    );
     let v: Value = serde_json::from_str(&r.stdout).unwrap();
     assert_eq!(v["results"][0]["metadata"]["section"], "Guide > Snapshots");
 
     // Filters on metadata.
     let r = ok(
         cwd,
-        &["query", "rock lava", "--db", "db", "--mode", "keyword", "--json", "--filter", "year >= 2021"],
+        &[
+            "query",
+            "rock lava",
+            "--db",
+            "db",
+            "--mode",
+            "keyword",
+            "--json",
+            "--filter",
+            "year >= 2021",
+        ],
     );
     let ids: Vec<String> = hits(&r).into_iter().map(|(id, _)| id).collect();
     assert_eq!(ids, ["p2#0"]);
@@ -144,12 +190,22 @@ fn ingest_query_stats_snapshot_restore_export_import() {
 
     // Snapshot, change the data, restore: the same results come back.
     ok(cwd, &["snapshot", "create", "s1", "--db", "db"]);
-    std::fs::write(cwd.join("extra.txt"), "Hybrid fusion keyword scores fusion fusion hybrid.").unwrap();
-    ok(cwd, &["ingest", "extra.txt", "--db", "db", "--keyword-only"]);
+    std::fs::write(
+        cwd.join("extra.txt"),
+        "Hybrid fusion keyword scores fusion fusion hybrid.",
+    )
+    .unwrap();
+    ok(
+        cwd,
+        &["ingest", "extra.txt", "--db", "db", "--keyword-only"],
+    );
     let changed = query(cwd, "db", "default", "hybrid fusion of keyword scores");
     assert_eq!(changed[0].0, "extra.txt#0");
     ok(cwd, &["snapshot", "restore", "s1", "--db", "db"]);
-    assert_eq!(query(cwd, "db", "default", "hybrid fusion of keyword scores"), before);
+    assert_eq!(
+        query(cwd, "db", "default", "hybrid fusion of keyword scores"),
+        before
+    );
     let r = ok(cwd, &["snapshot", "list", "--db", "db"]);
     assert!(r.stdout.starts_with("s1\t"), "{}", r.stdout);
 
@@ -159,8 +215,14 @@ fn ingest_query_stats_snapshot_restore_export_import() {
     let lines = std::fs::read_to_string(cwd.join("dump.jsonl")).unwrap();
     assert_eq!(lines.lines().count() as u64, text_count);
     ok(cwd, &["import", "dump.jsonl", "--db", "db", "-c", "copy"]);
-    assert_eq!(query(cwd, "db", "copy", "hybrid fusion of keyword scores"), before);
-    assert_eq!(query(cwd, "db", "copy", "granite"), query(cwd, "db", "default", "granite"));
+    assert_eq!(
+        query(cwd, "db", "copy", "hybrid fusion of keyword scores"),
+        before
+    );
+    assert_eq!(
+        query(cwd, "db", "copy", "granite"),
+        query(cwd, "db", "default", "granite")
+    );
 
     ok(cwd, &["snapshot", "delete", "s1", "--db", "db"]);
     let r = ok(cwd, &["snapshot", "list", "--db", "db"]);
@@ -174,14 +236,42 @@ fn ingest_query_stats_snapshot_restore_export_import() {
 fn reingest_replaces_old_chunks() {
     let tmp = tempfile::tempdir().unwrap();
     let cwd = tmp.path();
-    let long: String = (0..40).map(|i| format!("Sentence number {i} about zebras. ")).collect();
+    let long: String = (0..40)
+        .map(|i| format!("Sentence number {i} about zebras. "))
+        .collect();
     std::fs::write(cwd.join("a.txt"), &long).unwrap();
-    ok(cwd, &["ingest", "a.txt", "--db", "db", "--keyword-only", "--chunk-size", "100", "--overlap", "0"]);
+    ok(
+        cwd,
+        &[
+            "ingest",
+            "a.txt",
+            "--db",
+            "db",
+            "--keyword-only",
+            "--chunk-size",
+            "100",
+            "--overlap",
+            "0",
+        ],
+    );
     let first = query(cwd, "db", "default", "zebras");
     assert_eq!(first.len(), 5);
 
     std::fs::write(cwd.join("a.txt"), "Now only about giraffes.").unwrap();
-    ok(cwd, &["ingest", "a.txt", "--db", "db", "--keyword-only", "--chunk-size", "100", "--overlap", "0"]);
+    ok(
+        cwd,
+        &[
+            "ingest",
+            "a.txt",
+            "--db",
+            "db",
+            "--keyword-only",
+            "--chunk-size",
+            "100",
+            "--overlap",
+            "0",
+        ],
+    );
     assert!(query(cwd, "db", "default", "zebras").is_empty());
     let giraffes = query(cwd, "db", "default", "giraffes");
     assert_eq!(giraffes.len(), 1);
@@ -211,7 +301,15 @@ fn usage_errors_exit_2_with_one_line() {
         vec!["ingest", "--db", "db"],
         vec!["ingest", "x", "--db", "db", "--chunk-size", "-3"],
         vec!["snapshot", "create"],
-        vec!["collections", "create", "x", "--db", "db", "--metric", "manhattan"],
+        vec![
+            "collections",
+            "create",
+            "x",
+            "--db",
+            "db",
+            "--metric",
+            "manhattan",
+        ],
     ] {
         let r = vecstore(cwd, &args);
         assert_one_line_error(&r, 2);
@@ -224,26 +322,86 @@ fn runtime_errors_exit_1_with_one_line() {
     let cwd = tmp.path();
     corpus(cwd);
     // Missing database, missing input, bad chunk settings.
-    assert_one_line_error(&vecstore(cwd, &["query", "x", "--db", "nope", "--mode", "keyword"]), 1);
+    assert_one_line_error(
+        &vecstore(cwd, &["query", "x", "--db", "nope", "--mode", "keyword"]),
+        1,
+    );
     assert_one_line_error(&vecstore(cwd, &["ingest", "missing-dir", "--db", "db"]), 1);
     assert_one_line_error(
-        &vecstore(cwd, &["ingest", "docs", "--db", "db", "--chunk-size", "10", "--overlap", "10"]),
+        &vecstore(
+            cwd,
+            &[
+                "ingest",
+                "docs",
+                "--db",
+                "db",
+                "--chunk-size",
+                "10",
+                "--overlap",
+                "10",
+            ],
+        ),
         1,
     );
     ok(cwd, &["ingest", "docs", "--db", "db", "--keyword-only"]);
     // Bad filter, unknown collection, dense search without a model,
     // invalid k, invalid names, unknown snapshot.
-    let bad_filter = vecstore(cwd, &["query", "x", "--db", "db", "--mode", "keyword", "--filter", "year >>= 3"]);
+    let bad_filter = vecstore(
+        cwd,
+        &[
+            "query",
+            "x",
+            "--db",
+            "db",
+            "--mode",
+            "keyword",
+            "--filter",
+            "year >>= 3",
+        ],
+    );
     assert_one_line_error(&bad_filter, 1);
-    assert!(bad_filter.stderr.contains("filter"), "{}", bad_filter.stderr);
-    assert_one_line_error(&vecstore(cwd, &["query", "x", "--db", "db", "-c", "nope", "--mode", "keyword"]), 1);
-    assert_one_line_error(&vecstore(cwd, &["query", "x", "--db", "db", "--mode", "dense"]), 1);
-    assert_one_line_error(&vecstore(cwd, &["query", "x", "--db", "db", "--mode", "keyword", "-k", "0"]), 1);
-    assert_one_line_error(&vecstore(cwd, &["collections", "create", "bad name!", "--db", "db"]), 1);
-    assert_one_line_error(&vecstore(cwd, &["snapshot", "restore", "never", "--db", "db"]), 1);
-    assert_one_line_error(&vecstore(cwd, &["import", "missing.jsonl", "--db", "db"]), 1);
+    assert!(
+        bad_filter.stderr.contains("filter"),
+        "{}",
+        bad_filter.stderr
+    );
+    assert_one_line_error(
+        &vecstore(
+            cwd,
+            &[
+                "query", "x", "--db", "db", "-c", "nope", "--mode", "keyword",
+            ],
+        ),
+        1,
+    );
+    assert_one_line_error(
+        &vecstore(cwd, &["query", "x", "--db", "db", "--mode", "dense"]),
+        1,
+    );
+    assert_one_line_error(
+        &vecstore(
+            cwd,
+            &["query", "x", "--db", "db", "--mode", "keyword", "-k", "0"],
+        ),
+        1,
+    );
+    assert_one_line_error(
+        &vecstore(cwd, &["collections", "create", "bad name!", "--db", "db"]),
+        1,
+    );
+    assert_one_line_error(
+        &vecstore(cwd, &["snapshot", "restore", "never", "--db", "db"]),
+        1,
+    );
+    assert_one_line_error(
+        &vecstore(cwd, &["import", "missing.jsonl", "--db", "db"]),
+        1,
+    );
     std::fs::write(cwd.join("bad.jsonl"), "{\"text\": \"ok\"}\nnot json\n").unwrap();
-    let r = vecstore(cwd, &["ingest", "bad.jsonl", "--db", "db", "--keyword-only"]);
+    let r = vecstore(
+        cwd,
+        &["ingest", "bad.jsonl", "--db", "db", "--keyword-only"],
+    );
     assert_one_line_error(&r, 1);
     assert!(r.stderr.contains("bad.jsonl line 2"), "{}", r.stderr);
 }

@@ -92,8 +92,8 @@ impl MiniLmEmbedder {
 
         let config_text =
             std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
-        let config: Config = serde_json::from_str(&config_text)
-            .map_err(|e| model_err(dir, "bad config.json", e))?;
+        let config: Config =
+            serde_json::from_str(&config_text).map_err(|e| model_err(dir, "bad config.json", e))?;
         let dimension = config.hidden_size;
 
         let mut counter = Tokenizer::from_file(&tokenizer_path)

@@ -11,7 +11,9 @@
 
 use crate::chunk::Chunker;
 use crate::embedder::Embedder;
-use vecstore_core::{Error, Filter, Fusion, HybridQuery, Metadata, Neighbor, Query, Record, Result, Value};
+use vecstore_core::{
+    Error, Filter, Fusion, HybridQuery, Metadata, Neighbor, Query, Record, Result, Value,
+};
 use vecstore_storage::{Collection, VecStore};
 
 /// A document to ingest with [`DocumentExt::upsert_documents`].

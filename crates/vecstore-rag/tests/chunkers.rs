@@ -75,7 +75,10 @@ fn recursive_splits_sentences_before_words() {
 
 #[test]
 fn overlap_repeats_text_between_neighbours() {
-    let text = (0..60).map(|i| format!("w{i}")).collect::<Vec<_>>().join(" ");
+    let text = (0..60)
+        .map(|i| format!("w{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let s = RecursiveSplitter::new(40, 15).unwrap();
     let chunks = s.chunk(&text);
     assert!(chunks.len() > 3);
@@ -103,7 +106,8 @@ fn bad_config_is_an_error() {
 
 #[test]
 fn unicode_text_is_split_on_char_boundaries() {
-    let text = "Größe 東京 🦀🦀🦀 naïve café. Ünïcödé wörds everywhere 你好世界。 Ещё немного текста!";
+    let text =
+        "Größe 東京 🦀🦀🦀 naïve café. Ünïcödé wörds everywhere 你好世界。 Ещё немного текста!";
     for size in 1..30 {
         let chunks = RecursiveSplitter::new(size, 0).unwrap().chunk(text);
         assert_offsets(text, &chunks);
@@ -159,7 +163,10 @@ fn token_splitter_uses_the_counter() {
 
 #[test]
 fn token_splitter_overlap_in_tokens() {
-    let text = (0..30).map(|i| format!("t{i}")).collect::<Vec<_>>().join(" ");
+    let text = (0..30)
+        .map(|i| format!("t{i}"))
+        .collect::<Vec<_>>()
+        .join(" ");
     let chunks = TokenSplitter::new(WordCount, 8, 3).unwrap().chunk(&text);
     assert_offsets(&text, &chunks);
     for c in &chunks {

@@ -101,7 +101,10 @@ fn long_texts_are_truncated_at_256_tokens() {
     assert_eq!(e.count_tokens(&longer), 754);
     let a = e.embed(&base).unwrap();
     let b = e.embed(&longer).unwrap();
-    assert!(cosine(&a, &b) > 0.99999, "text beyond 256 tokens changed the vector");
+    assert!(
+        cosine(&a, &b) > 0.99999,
+        "text beyond 256 tokens changed the vector"
+    );
 }
 
 #[test]

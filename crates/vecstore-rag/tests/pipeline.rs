@@ -28,7 +28,10 @@ fn upsert_document_stores_chunks_with_offsets_and_metadata() {
     assert!(n >= 2, "{n} chunks");
     assert_eq!(coll.count().unwrap(), n);
     for i in 0..n {
-        let r = coll.get(&format!("rust#{i}")).unwrap().expect("chunk stored");
+        let r = coll
+            .get(&format!("rust#{i}"))
+            .unwrap()
+            .expect("chunk stored");
         let m = &r.metadata;
         let start = m.get("start").and_then(Value::as_f64).unwrap() as usize;
         let end = m.get("end").and_then(Value::as_f64).unwrap() as usize;
@@ -48,22 +51,19 @@ fn query_text_finds_the_right_document() {
     let store = VecStore::open(dir.path()).unwrap();
     let e = HashingEmbedder::new(512).unwrap();
     let chunker = RecursiveSplitter::new(200, 20).unwrap();
-    let docs = vec![
-        Document::new("rust", RUST),
-        Document::new("bread", BREAD),
-    ];
+    let docs = vec![Document::new("rust", RUST), Document::new("bread", BREAD)];
     let n = store.upsert_documents(&docs, &chunker, Some(&e)).unwrap();
     assert_eq!(store.count().unwrap(), n);
 
-    let hits = store.query_text("flour and yeast dough", 3, None, &e).unwrap();
+    let hits = store
+        .query_text("flour and yeast dough", 3, None, &e)
+        .unwrap();
     assert_eq!(doc_id_of(&hits[0].id), "bread");
     let hits = store
         .hybrid_query_text("memory safety garbage collector", 3, None, 0.5, &e)
         .unwrap();
     assert_eq!(doc_id_of(&hits[0].id), "rust");
-    let hits = store
-        .keyword_query("cargo crates", 3, None)
-        .unwrap();
+    let hits = store.keyword_query("cargo crates", 3, None).unwrap();
     assert_eq!(doc_id_of(&hits[0].id), "rust");
     // Filters see the pipeline's metadata.
     let hits = store
@@ -86,7 +86,13 @@ fn reingest_replaces_old_chunks_and_delete_removes_all() {
         .unwrap();
     assert!(many > 3);
     let one = coll
-        .upsert_document("d", "Now a single short chunk.", Metadata::new(), &small, &e)
+        .upsert_document(
+            "d",
+            "Now a single short chunk.",
+            Metadata::new(),
+            &small,
+            &e,
+        )
         .unwrap();
     assert_eq!(one, 1);
     assert_eq!(coll.count().unwrap(), 1);
@@ -106,7 +112,10 @@ fn reingest_replaces_old_chunks_and_delete_removes_all() {
 fn keyword_only_ingest_needs_no_embedder() {
     let dir = tempfile::tempdir().unwrap();
     let store = VecStore::open(dir.path()).unwrap();
-    let docs = [Document::new("bread", BREAD), Document::new("empty", "  \n ")];
+    let docs = [
+        Document::new("bread", BREAD),
+        Document::new("empty", "  \n "),
+    ];
     let n = store.upsert_documents(&docs, &WholeDocument, None).unwrap();
     assert_eq!(n, 1);
     let hits = store.keyword_query("yeast", 2, None).unwrap();
@@ -120,9 +129,17 @@ fn invalid_doc_ids_are_rejected() {
     let dir = tempfile::tempdir().unwrap();
     let store = VecStore::open(dir.path()).unwrap();
     let e = HashingEmbedder::new(8).unwrap();
-    assert!(store.upsert_document("", "text", Metadata::new(), &WholeDocument, &e).is_err());
+    assert!(
+        store
+            .upsert_document("", "text", Metadata::new(), &WholeDocument, &e)
+            .is_err()
+    );
     let long = "x".repeat(5000);
-    assert!(store.upsert_document(&long, "text", Metadata::new(), &WholeDocument, &e).is_err());
+    assert!(
+        store
+            .upsert_document(&long, "text", Metadata::new(), &WholeDocument, &e)
+            .is_err()
+    );
 }
 
 #[test]
