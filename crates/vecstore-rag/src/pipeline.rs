@@ -157,8 +157,17 @@ pub trait DocumentExt {
             embed_records(&mut records, embedder)?;
         }
         let total = records.len();
-        if !records.is_empty() {
-            coll.batch_upsert(records)?;
+        // Records with vectors go in one atomic batch; text-only records
+        // (keyword-only ingest) go through `index_text`, which the engine
+        // accepts without a vector.
+        let (dense, text_only): (Vec<Record>, Vec<Record>) =
+            records.into_iter().partition(|r| !r.vector.is_empty());
+        if !dense.is_empty() {
+            coll.batch_upsert(dense)?;
+        }
+        for r in text_only {
+            coll.index_text(&r.id, r.text.as_deref().unwrap_or(""))?;
+            coll.update_metadata(&r.id, r.metadata)?;
         }
         for (doc, &n) in docs.iter().zip(&counts) {
             delete_chunks_from(coll, &doc.id, n)?;

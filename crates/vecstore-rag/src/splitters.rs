@@ -36,12 +36,21 @@ pub(crate) fn chunk_config<S: ChunkSizer>(
 /// Turns `text-splitter`'s `(byte offset, slice)` pairs into [`Chunk`]s.
 pub(crate) fn to_chunks<'a>(pieces: impl Iterator<Item = (usize, &'a str)>) -> Vec<Chunk> {
     pieces
-        .filter(|(_, s)| !s.trim().is_empty())
-        .map(|(start, s)| Chunk {
-            text: s.to_owned(),
-            start,
-            end: start + s.len(),
-            metadata: Default::default(),
+        .filter_map(|(offset, s)| {
+            // `text-splitter` trims ASCII-style whitespace; trim every Unicode
+            // whitespace too, by moving the offsets, never the text.
+            let lead = s.len() - s.trim_start().len();
+            let t = s.trim();
+            if t.is_empty() {
+                return None;
+            }
+            let start = offset + lead;
+            Some(Chunk {
+                text: t.to_owned(),
+                start,
+                end: start + t.len(),
+                metadata: Default::default(),
+            })
         })
         .collect()
 }
