@@ -200,15 +200,15 @@ pub fn run(args: IngestArgs) -> CliResult {
     let coll = db
         .get_or_create_collection(&args.db.collection)
         .map_err(|e| e.to_string())?;
-    if let (Some(e), Some(d)) = (&embedder, coll.config().dimension) {
-        if e.dimension() != d {
-            return Err(format!(
-                "collection {:?} holds {d}-d vectors but model {} makes {}-d vectors",
-                args.db.collection,
-                e.model_id(),
-                e.dimension()
-            ));
-        }
+    if let (Some(e), Some(d)) = (&embedder, coll.config().dimension)
+        && e.dimension() != d
+    {
+        return Err(format!(
+            "collection {:?} holds {d}-d vectors but model {} makes {}-d vectors",
+            args.db.collection,
+            e.model_id(),
+            e.dimension()
+        ));
     }
 
     let mut docs: Vec<(Document, Kind)> = Vec::new();
