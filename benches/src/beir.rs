@@ -1,5 +1,5 @@
 //! `beir`: retrieval quality and speed on a BEIR dataset (corpus.jsonl,
-//! queries.jsonl, qrels/<split>.tsv): BM25 (vecstore-sparse), dense (exact
+//! queries.jsonl, `qrels/<split>.tsv`): BM25 (vecstore-sparse), dense (exact
 //! inner product over precomputed embeddings) and hybrid (both, fused).
 //!
 //! Title and text are indexed together (`title + " " + text`). QPS is single
