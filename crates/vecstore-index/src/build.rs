@@ -4,7 +4,7 @@
 
 use crate::graph::Links;
 use crate::scratch::{Cand, Scratch};
-use crate::search::{Distance, greedy, search_layer};
+use crate::search::{Distance, greedy, search_pool};
 use crate::vectors::VectorSource;
 
 /// Write access to neighbour lists. Implemented by the owned graph (plain
@@ -75,10 +75,10 @@ pub(crate) fn insert_node<G: LinksMut, V: VectorSource>(
         l -= 1;
     }
     for l in (0..=level.min(max_level)).rev() {
-        search_layer::<_, _, false>(&*g, vectors, q, &[cur], l, ef_construction, |_| true, s);
+        search_pool(&*g, vectors, q, &[cur], l, ef_construction, s);
         s.cands.clear();
-        s.cands.extend(s.best.drain().filter(|c| c.id != row));
-        s.cands.sort_unstable();
+        s.cands
+            .extend(s.pool.items().iter().filter(|c| c.id != row).copied());
         let Some(&closest) = s.cands.first() else {
             continue;
         };

@@ -256,8 +256,11 @@ impl Links for HnswView<'_> {
     #[inline(always)]
     fn prefetch_level0(&self, node: u32) {
         let stride = 1 + 2 * self.parts.m;
-        if let Some(list) = self.parts.level0.get(node as usize * stride..) {
-            vecstore_core::kernels::prefetch(list, 1);
+        let start = node as usize * stride;
+        if let Some(list) = self.parts.level0.get(start..start + stride) {
+            // The whole list (count and links), which may straddle one
+            // more line than its length needs.
+            vecstore_core::kernels::prefetch(list, usize::MAX);
         }
     }
 

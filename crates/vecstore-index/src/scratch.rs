@@ -68,14 +68,108 @@ impl Visited {
     }
 }
 
+/// The `ef` closest rows found so far, sorted ascending, each marked once it
+/// has been expanded: the result list and the frontier of an unfiltered
+/// best-first search in one small array (as in NSG and DiskANN).
+///
+/// This equals HNSW's two heaps: a frontier entry that is not among the
+/// `ef` closest is never expanded there either (the search stops as soon as
+/// the closest frontier entry is farther than the `ef`-th result), so
+/// keeping only the `ef` closest loses nothing. A sorted array of at most a
+/// few hundred entries beats two binary heaps: an insertion is one binary
+/// search and a short `memmove`, the next node to expand is found by a
+/// cursor that only moves back when a closer row arrives.
+#[derive(Debug, Default)]
+pub(crate) struct Pool {
+    items: Vec<Cand>,
+    expanded: Vec<bool>,
+    cap: usize,
+    /// No unexpanded entry lies before this index.
+    cursor: usize,
+}
+
+impl Pool {
+    /// Empties the pool and sets its capacity (at least 1).
+    pub fn reset(&mut self, cap: usize) {
+        self.items.clear();
+        self.expanded.clear();
+        self.cap = cap.max(1);
+        self.cursor = 0;
+    }
+
+    /// Distance a row must beat to enter: that of the `cap`-th entry, or
+    /// infinity while the pool is not full.
+    #[inline(always)]
+    pub fn bound(&self) -> f32 {
+        if self.items.len() < self.cap {
+            f32::INFINITY
+        } else {
+            self.items[self.cap - 1].dist
+        }
+    }
+
+    /// Inserts `c` (unexpanded) if it is among the `cap` closest; returns
+    /// whether it was kept.
+    #[inline]
+    pub fn insert(&mut self, c: Cand) -> bool {
+        let pos = self.items.partition_point(|x| *x < c);
+        if pos >= self.cap {
+            return false;
+        }
+        if self.items.len() == self.cap {
+            self.items.pop();
+            self.expanded.pop();
+        }
+        self.items.insert(pos, c);
+        self.expanded.insert(pos, false);
+        if pos < self.cursor {
+            self.cursor = pos;
+        }
+        true
+    }
+
+    /// The closest unexpanded entry, now marked expanded.
+    #[inline]
+    pub fn next(&mut self) -> Option<Cand> {
+        let i = self.peek_index()?;
+        self.expanded[i] = true;
+        self.cursor = i + 1;
+        Some(self.items[i])
+    }
+
+    /// The closest unexpanded entry, left unexpanded.
+    #[inline]
+    pub fn peek(&mut self) -> Option<Cand> {
+        self.peek_index().map(|i| self.items[i])
+    }
+
+    #[inline]
+    fn peek_index(&mut self) -> Option<usize> {
+        while self.cursor < self.items.len() {
+            if !self.expanded[self.cursor] {
+                return Some(self.cursor);
+            }
+            self.cursor += 1;
+        }
+        None
+    }
+
+    /// The entries, closest first.
+    pub fn items(&self) -> &[Cand] {
+        &self.items
+    }
+}
+
 /// Everything one search or one insertion needs besides the graph.
 #[derive(Debug, Default)]
 pub(crate) struct Scratch {
     pub visited: Visited,
     /// Frontier, closest first.
     pub frontier: BinaryHeap<Reverse<Cand>>,
-    /// Best `ef` found so far, worst on top.
+    /// Best `ef` found so far, worst on top (filtered search).
     pub best: BinaryHeap<Cand>,
+    /// Result list and frontier of an unfiltered search.
+    pub pool: Pool,
     /// Neighbour ids copied out of a concurrently written graph.
     pub links: Vec<u32>,
     /// Unvisited neighbours of the node being expanded.
@@ -121,6 +215,25 @@ mod tests {
             assert!(v.insert(4));
         }
         assert!(!v.insert(10), "out of range rows count as visited");
+    }
+
+    #[test]
+    fn pool_keeps_closest_and_expands_in_order() {
+        let mut p = Pool::default();
+        p.reset(3);
+        for (d, id) in [(5.0, 1), (3.0, 2), (4.0, 3)] {
+            assert!(p.insert(Cand { dist: d, id }));
+        }
+        assert_eq!(p.bound(), 5.0);
+        assert_eq!(p.next().map(|c| c.id), Some(2));
+        assert!(!p.insert(Cand { dist: 6.0, id: 4 }));
+        assert!(p.insert(Cand { dist: 1.0, id: 5 }));
+        assert_eq!(p.bound(), 4.0);
+        assert_eq!(p.next().map(|c| c.id), Some(5));
+        assert_eq!(p.next().map(|c| c.id), Some(3));
+        assert_eq!(p.next(), None);
+        let ids: Vec<u32> = p.items().iter().map(|c| c.id).collect();
+        assert_eq!(ids, vec![5, 2, 3]);
     }
 
     #[test]

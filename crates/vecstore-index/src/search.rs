@@ -76,24 +76,98 @@ pub(crate) fn greedy<L: Links, V: VectorSource>(
     }
 }
 
-/// Best-first search of layer `level` from `entry`, keeping the `ef` best
-/// rows that `accept` allows in `s.best` (worst on top).
+/// Cache lines of one vector of `dim` components.
+#[inline(always)]
+fn vector_lines(dim: usize) -> usize {
+    (dim * std::mem::size_of::<f32>()).div_ceil(64)
+}
+
+/// Unfiltered best-first search of layer `level` from `entries`, leaving
+/// the `ef` closest rows in `s.pool` (closest first).
 ///
-/// When `FILTERED`, rows that `accept` rejects are still expanded (so the
-/// walk stays connected) but never enter `s.best`, and the walk does not
-/// stop before `ef` accepted rows are found or the frontier is empty.
-#[allow(clippy::too_many_arguments)]
-pub(crate) fn search_layer<L: Links, V: VectorSource, const FILTERED: bool>(
+/// Memory latency, not arithmetic, bounds this loop once the vectors
+/// outgrow L2: an expansion first marks the node's unvisited neighbours,
+/// then prefetches the first of their vectors and, while computing each
+/// distance, the vector two places ahead (so a few loads are in flight and
+/// the CPU's fill buffers are not swamped), and finally the link list of
+/// the next node to expand.
+pub(crate) fn search_pool<L: Links, V: VectorSource>(
     g: &L,
     vectors: &V,
     query: &[f32],
     entries: &[Cand],
     level: u8,
     ef: usize,
+    s: &mut Scratch,
+) {
+    let dist = Distance::new(vectors.metric());
+    let lines = vector_lines(vectors.dim());
+    let Scratch {
+        visited,
+        pool,
+        links,
+        fresh,
+        ..
+    } = s;
+    visited.reset(g.nodes());
+    pool.reset(ef);
+    for &entry in entries {
+        if visited.insert(entry.id) {
+            pool.insert(entry);
+        }
+    }
+    while let Some(c) = pool.next() {
+        fresh.clear();
+        g.with_links(c.id, level, links, |ls| {
+            for &nb in ls {
+                if visited.insert(nb) {
+                    fresh.push(nb);
+                }
+            }
+        });
+        for &nb in fresh.iter().take(AHEAD) {
+            prefetch(vectors.vector(nb), lines);
+        }
+        let mut bound = pool.bound();
+        for (i, &nb) in fresh.iter().enumerate() {
+            if let Some(&next) = fresh.get(i + AHEAD) {
+                prefetch(vectors.vector(next), lines);
+            }
+            let d = dist.eval(query, vectors.vector(nb));
+            if d < bound && pool.insert(Cand { dist: d, id: nb }) {
+                bound = pool.bound();
+            }
+        }
+        if level == 0
+            && let Some(next) = pool.peek()
+        {
+            g.prefetch_level0(next.id);
+        }
+    }
+}
+
+/// How many vectors ahead of the distance being computed are prefetched.
+const AHEAD: usize = 2;
+
+/// Filtered best-first search of layer 0 from `entries`, keeping the `ef`
+/// closest rows that `accept` allows in `s.best` (worst on top).
+///
+/// Rows that `accept` rejects are still expanded (so the walk stays
+/// connected) but never enter `s.best`, and the walk does not stop before
+/// `ef` accepted rows are found or the frontier is empty. Unlike the
+/// unfiltered [`search_pool`], the frontier is not bounded by the results,
+/// so it is a separate heap.
+pub(crate) fn search_filtered<L: Links, V: VectorSource>(
+    g: &L,
+    vectors: &V,
+    query: &[f32],
+    entries: &[Cand],
+    ef: usize,
     accept: impl Fn(u32) -> bool,
     s: &mut Scratch,
 ) {
     let dist = Distance::new(vectors.metric());
+    let lines = vector_lines(vectors.dim());
     let Scratch {
         visited,
         frontier,
@@ -110,7 +184,7 @@ pub(crate) fn search_layer<L: Links, V: VectorSource, const FILTERED: bool>(
             continue;
         }
         frontier.push(Reverse(entry));
-        if !FILTERED || accept(entry.id) {
+        if accept(entry.id) {
             best.push(entry);
             if best.len() > ef {
                 best.pop();
@@ -119,28 +193,29 @@ pub(crate) fn search_layer<L: Links, V: VectorSource, const FILTERED: bool>(
     }
     let mut bound = best.peek().map_or(f32::INFINITY, |w| w.dist);
     while let Some(Reverse(c)) = frontier.pop() {
-        if c.dist > bound && (!FILTERED || best.len() >= ef) {
+        if c.dist > bound && best.len() >= ef {
             break;
         }
         fresh.clear();
-        g.with_links(c.id, level, links, |ls| {
+        g.with_links(c.id, 0, links, |ls| {
             for &nb in ls {
                 if visited.insert(nb) {
                     fresh.push(nb);
                 }
             }
         });
-        // Start loading all unvisited neighbours' vectors before computing
-        // the first distance, so their cache misses overlap.
-        for &nb in fresh.iter() {
-            prefetch(vectors.vector(nb), 4);
+        for &nb in fresh.iter().take(AHEAD) {
+            prefetch(vectors.vector(nb), lines);
         }
-        for &nb in fresh.iter() {
+        for (i, &nb) in fresh.iter().enumerate() {
+            if let Some(&next) = fresh.get(i + AHEAD) {
+                prefetch(vectors.vector(next), lines);
+            }
             let d = dist.eval(query, vectors.vector(nb));
             if best.len() < ef || d < bound {
                 g.prefetch_level0(nb);
                 frontier.push(Reverse(Cand { dist: d, id: nb }));
-                if !FILTERED || accept(nb) {
+                if accept(nb) {
                     best.push(Cand { dist: d, id: nb });
                     if best.len() > ef {
                         best.pop();
@@ -188,19 +263,25 @@ pub(crate) fn graph_search<L: Links, V: VectorSource>(
     let mut entries = std::mem::take(&mut s.cands);
     entries.clear();
     if max_level >= 1 {
-        search_layer::<_, _, false>(g, vectors, query, &[cur], 1, UPPER_EF, |_| true, s);
-        entries.extend(s.best.drain());
+        search_pool(g, vectors, query, &[cur], 1, UPPER_EF, s);
+        entries.extend_from_slice(s.pool.items());
     } else {
         entries.push(cur);
     }
     let ef = ef.max(k);
-    if filter.is_none() {
-        search_layer::<_, _, false>(g, vectors, query, &entries, 0, ef, |_| true, s);
+    let hits = if filter.is_none() {
+        search_pool(g, vectors, query, &entries, 0, ef, s);
+        let best = s.pool.items();
+        best[..k.min(best.len())]
+            .iter()
+            .map(|c| (c.id, c.dist))
+            .collect()
     } else {
-        search_layer::<_, _, true>(g, vectors, query, &entries, 0, ef, |r| filter.accepts(r), s);
-    }
+        search_filtered(g, vectors, query, &entries, ef, |r| filter.accepts(r), s);
+        take_best(s, k)
+    };
     s.cands = entries;
-    take_best(s, k)
+    hits
 }
 
 /// Exact top-`k` of a prepared query over rows `0..n` allowed by `filter`.
