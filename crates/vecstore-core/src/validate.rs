@@ -60,7 +60,15 @@ pub fn vector(v: &[f32], expected: Option<usize>) -> Result<()> {
         }
         _ => dimension(v.len())?,
     }
-    if let Some((index, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite()) {
+    // Branch-free scan first (an all-ones exponent means NaN or infinity;
+    // integer ORs vectorise), then find the first bad value only on failure.
+    const EXP: u32 = 0x7f80_0000;
+    let bad = v
+        .iter()
+        .fold(0u32, |acc, x| acc | u32::from(x.to_bits() & EXP == EXP));
+    if bad != 0
+        && let Some((index, &value)) = v.iter().enumerate().find(|(_, x)| !x.is_finite())
+    {
         return Err(Error::NonFiniteVector { index, value });
     }
     Ok(())
@@ -140,6 +148,19 @@ mod tests {
             vector(&[f32::INFINITY], None),
             Err(Error::NonFiniteVector { index: 0, .. })
         ));
+        // Every position, every non-finite kind, and extreme finite values.
+        for bad in [f32::NAN, -f32::NAN, f32::INFINITY, f32::NEG_INFINITY] {
+            for at in 0..37 {
+                let mut v = vec![f32::MAX, -f32::MAX, f32::MIN_POSITIVE, 1e-45, -0.0];
+                v.resize(37, 0.5);
+                assert!(vector(&v, None).is_ok());
+                v[at] = bad;
+                assert!(matches!(
+                    vector(&v, None),
+                    Err(Error::NonFiniteVector { index, .. }) if index == at
+                ));
+            }
+        }
         assert!(matches!(
             vector(&[], None),
             Err(Error::InvalidDimension { .. })

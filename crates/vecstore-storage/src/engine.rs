@@ -14,7 +14,7 @@ use crate::config::CollectionConfig;
 use crate::io::lock::DirLock;
 use crate::io::wal::{Durability, Wal, WalOptions};
 use crate::manifest::{Manifest, segment_file_name};
-use crate::mutable::MutableData;
+use crate::mutable::{IdHasher, MutableData};
 use crate::ops::Op;
 use crate::sealed::SealedSegment;
 use crate::view::{Entry, SegData, View, read};
@@ -274,20 +274,44 @@ impl Engine {
     /// Locates the live row of `id` in `view` (the caller holds the
     /// mutable segment's lock as `m`): `None` if the id is not live.
     pub(crate) fn locate_record(view: &View, m: &MutableData, id: &str) -> Result<Option<Record>> {
+        Self::locate_with(view, m, id, MutableData::record, SealedSegment::record)
+    }
+
+    /// The stored text of the live row of `id`, if any.
+    fn locate_text(view: &View, m: &MutableData, id: &str) -> Result<Option<String>> {
+        let text = Self::locate_with(
+            view,
+            m,
+            id,
+            |m, row| m.text(row).map(str::to_string),
+            |s, row| Ok(s.text(row)),
+        )?;
+        Ok(text.flatten())
+    }
+
+    /// Finds the live row of `id` (newest segment first) and reads it with
+    /// `mem` (mutable or frozen segment) or `sealed`.
+    fn locate_with<T>(
+        view: &View,
+        m: &MutableData,
+        id: &str,
+        mem: impl Fn(&MutableData, u32) -> T,
+        sealed: impl Fn(&SealedSegment, u32) -> Result<T>,
+    ) -> Result<Option<T>> {
         if let Some(row) = m.find(id) {
-            return Ok(Some(m.record(row)));
+            return Ok(Some(mem(m, row)));
         }
         for e in view.entries.iter().rev() {
             match &e.data {
                 SegData::Frozen(f) => {
                     let f = read(f);
                     if let Some(row) = f.find(id).filter(|r| !e.dead.contains(*r)) {
-                        return Ok(Some(f.record(row)));
+                        return Ok(Some(mem(&f, row)));
                     }
                 }
                 SegData::Sealed(s) => {
                     if let Some(row) = s.find(id).filter(|r| !e.dead.contains(*r)) {
-                        return Ok(Some(s.record(row)?));
+                        return Ok(Some(sealed(s, row)?));
                     }
                 }
             }
@@ -563,20 +587,29 @@ pub(crate) fn resolve_upserts(
         return Ok(None);
     }
     let mut dim = view.dim;
-    let mut texts: HashMap<String, Option<String>> = HashMap::new();
-    let mut out = Vec::with_capacity(records.len());
-    for mut r in records {
+    for r in &records {
         validate::id(&r.id)?;
         validate::vector(&r.vector, dim)?;
         dim = Some(r.vector.len());
         validate_metadata(&r.metadata)?;
+    }
+    // A record without text keeps the id's stored text: the text of an
+    // earlier record of this batch with the same id, else the live row's.
+    let mut earlier: HashMap<&str, usize, IdHasher> = HashMap::default();
+    let prev: Vec<Option<usize>> = records
+        .iter()
+        .enumerate()
+        .map(|(i, r)| earlier.insert(r.id.as_str(), i))
+        .collect();
+    drop(earlier);
+    let mut out: Vec<Record> = Vec::with_capacity(records.len());
+    for (mut r, prev) in records.into_iter().zip(prev) {
         if r.text.is_none() {
-            r.text = match texts.get(&r.id) {
-                Some(t) => t.clone(),
-                None => Engine::locate_record(view, m, &r.id)?.and_then(|old| old.text),
+            r.text = match prev {
+                Some(j) => out[j].text.clone(),
+                None => Engine::locate_text(view, m, &r.id)?,
             };
         }
-        texts.insert(r.id.clone(), r.text.clone());
         out.push(r);
     }
     Ok(Some(Op::Upsert(out)))

@@ -36,6 +36,7 @@ mod sealed;
 mod snapshot;
 mod stats;
 mod store;
+mod stored_meta;
 mod view;
 
 pub use collection::Collection;

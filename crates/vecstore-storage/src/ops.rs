@@ -45,10 +45,8 @@ impl Op {
                 for r in records {
                     put_str(&mut out, &r.id);
                     put_u32(&mut out, r.vector.len() as u32);
-                    for x in &r.vector {
-                        out.extend_from_slice(&x.to_le_bytes());
-                    }
-                    put_bytes(&mut out, &metadata_json(&r.metadata));
+                    put_f32s(&mut out, &r.vector);
+                    put_metadata(&mut out, &r.metadata);
                     match &r.text {
                         Some(t) => {
                             out.push(1);
@@ -70,7 +68,7 @@ impl Op {
             Op::UpdateMetadata { id, metadata } => {
                 out.push(TAG_UPDATE_METADATA);
                 put_str(&mut out, id);
-                put_bytes(&mut out, &metadata_json(metadata));
+                put_metadata(&mut out, metadata);
             }
         }
         out
@@ -141,17 +139,30 @@ impl Op {
     }
 }
 
-/// JSON bytes of a metadata map. Serialising a `BTreeMap` of plain values
-/// cannot fail; an empty map is written as `{}`.
-pub(crate) fn metadata_json(m: &Metadata) -> Vec<u8> {
-    if m.is_empty() {
-        return b"{}".to_vec();
-    }
-    serde_json::to_vec(m).unwrap_or_else(|_| b"{}".to_vec())
-}
-
 fn put_u32(out: &mut Vec<u8>, v: u32) {
     out.extend_from_slice(&v.to_le_bytes());
+}
+
+/// Appends a metadata map as length-prefixed JSON, serialised in place.
+fn put_metadata(out: &mut Vec<u8>, m: &Metadata) {
+    let at = out.len();
+    put_u32(out, 0);
+    if m.is_empty() || serde_json::to_writer(&mut *out, m).is_err() {
+        out.truncate(at + 4);
+        out.extend_from_slice(b"{}");
+    }
+    let len = (out.len() - at - 4) as u32;
+    out[at..at + 4].copy_from_slice(&len.to_le_bytes());
+}
+
+/// Appends `v` as little-endian `f32`s (one resize, then a loop the
+/// compiler turns into a plain copy on little-endian targets).
+fn put_f32s(out: &mut Vec<u8>, v: &[f32]) {
+    let at = out.len();
+    out.resize(at + 4 * v.len(), 0);
+    for (dst, x) in out[at..].chunks_exact_mut(4).zip(v) {
+        dst.copy_from_slice(&x.to_le_bytes());
+    }
 }
 
 fn put_bytes(out: &mut Vec<u8>, b: &[u8]) {

@@ -5,7 +5,7 @@
 //! (64-byte aligned, checksummed sections). The sections this module writes
 //! are listed in docs/file-format.md ("Section ids (engine)"): a JSON header,
 //! the prepared vectors, the string id table with a sorted permutation for
-//! lookups, per-row metadata (JSON) and text, the metadata indexes, the HNSW
+//! lookups, per-row metadata (an rkyv archive) and text, the metadata indexes, the HNSW
 //! arrays and the BM25 arrays. Vectors, graph and postings are used straight
 //! from the map through the index crates' view types; everything is
 //! validated once when the file is opened.
@@ -13,7 +13,7 @@
 use crate::io::segment_file::{SegmentFile, SegmentWriter};
 use crate::metaindex::{MetaIndex, RowMetadata};
 use crate::mutable::MutableData;
-use crate::ops::metadata_json;
+use crate::stored_meta::{StoredRows, load_row, store_row};
 use roaring::RoaringBitmap;
 use serde::{Deserialize, Serialize};
 use std::path::{Path, PathBuf};
@@ -32,8 +32,9 @@ pub(crate) mod section {
     pub(crate) const ID_BYTES: u32 = 4;
     pub(crate) const ID_OFFSETS: u32 = 5;
     pub(crate) const ID_SORTED: u32 = 6;
-    pub(crate) const META_BYTES: u32 = 7;
-    pub(crate) const META_OFFSETS: u32 = 8;
+    /// Per-row metadata, one rkyv archive (see `stored_meta`); ids 7 and 8
+    /// held JSON per row in format version 1.
+    pub(crate) const META_RKYV: u32 = 13;
     pub(crate) const TEXT_BYTES: u32 = 9;
     pub(crate) const TEXT_OFFSETS: u32 = 10;
     pub(crate) const HAS_TEXT: u32 = 11;
@@ -102,22 +103,16 @@ pub(crate) fn write_segment(
 
     let mut id_bytes = Vec::new();
     let mut id_offsets = Vec::with_capacity(rows as usize + 1);
-    let mut meta_bytes = Vec::new();
-    let mut meta_offsets = Vec::with_capacity(rows as usize + 1);
+    let mut meta_rows: StoredRows = Vec::with_capacity(rows as usize);
     let mut text_bytes = Vec::new();
     let mut text_offsets = Vec::with_capacity(rows as usize + 1);
     let mut has_text = RoaringBitmap::new();
     id_offsets.push(0u64);
-    meta_offsets.push(0u64);
     text_offsets.push(0u64);
     for row in 0..rows {
         id_bytes.extend_from_slice(m.id(row).as_bytes());
         id_offsets.push(id_bytes.len() as u64);
-        let md = m.metadata(row);
-        if !md.is_empty() {
-            meta_bytes.extend_from_slice(&metadata_json(md));
-        }
-        meta_offsets.push(meta_bytes.len() as u64);
+        meta_rows.push(store_row(m.metadata(row)));
         if let Some(t) = m.text(row) {
             has_text.insert(row);
             text_bytes.extend_from_slice(t.as_bytes());
@@ -130,8 +125,7 @@ pub(crate) fn write_segment(
     w.add_section(section::ID_BYTES, &id_bytes)?;
     w.add_u64s(section::ID_OFFSETS, &id_offsets)?;
     w.add_u32s(section::ID_SORTED, &sorted)?;
-    w.add_section(section::META_BYTES, &meta_bytes)?;
-    w.add_u64s(section::META_OFFSETS, &meta_offsets)?;
+    w.add_rkyv(section::META_RKYV, &meta_rows)?;
     w.add_section(section::TEXT_BYTES, &text_bytes)?;
     w.add_u64s(section::TEXT_OFFSETS, &text_offsets)?;
     w.add_section(section::HAS_TEXT, &bitmap_bytes(&has_text))?;
@@ -302,13 +296,11 @@ impl SealedSegment {
             return Err(corrupt(path, "row bitmap beyond the segment"));
         }
         check_offsets(&file, "id", section::ID_OFFSETS, section::ID_BYTES, rows)?;
-        check_offsets(
-            &file,
-            "metadata",
-            section::META_OFFSETS,
-            section::META_BYTES,
-            rows,
-        )?;
+        // Metadata is validated in full here: open cost follows metadata.
+        let meta_rows = file.access_rkyv::<StoredRows>(section::META_RKYV)?.len();
+        if meta_rows != rows as usize {
+            return Err(corrupt(path, "metadata archive has the wrong row count"));
+        }
         check_offsets(
             &file,
             "text",
@@ -432,12 +424,15 @@ impl SealedSegment {
     }
 
     pub(crate) fn row_metadata(&self, row: u32) -> Metadata {
-        let b = self.blob(section::META_OFFSETS, section::META_BYTES, row);
-        if b.is_empty() {
-            return Metadata::new();
+        // The archive was validated (and its row count checked) at open, so
+        // this access is a cached lookup; the fallback is unreachable.
+        match self.file().access_rkyv::<StoredRows>(section::META_RKYV) {
+            Ok(rows) => rows
+                .get(row as usize)
+                .map(|f| load_row(f))
+                .unwrap_or_default(),
+            Err(_) => Metadata::new(),
         }
-        // Written by us as JSON and checksummed; unreadable reads as empty.
-        serde_json::from_slice(b).unwrap_or_default()
     }
 
     pub(crate) fn text(&self, row: u32) -> Option<String> {

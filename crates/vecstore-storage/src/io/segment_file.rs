@@ -54,8 +54,12 @@ use super::mmap::{MappedFile, Plain, access_archived, cast_slice};
 
 /// Magic at the start of every segment file.
 pub const SEGMENT_MAGIC: [u8; 4] = *b"VSSG";
-/// Segment container version written by this build.
-pub const SEGMENT_VERSION: u32 = 1;
+/// Segment container version written by this build. Version 2 keeps
+/// per-row metadata as one rkyv archive; version 1 (pre-release builds)
+/// kept JSON per row and is refused with [`Error::UnsupportedVersion`].
+pub const SEGMENT_VERSION: u32 = 2;
+/// Oldest container version this build reads.
+pub const MIN_SEGMENT_VERSION: u32 = 2;
 /// Header size.
 pub const SEGMENT_HEADER_LEN: u64 = 64;
 /// Size of one section-table entry.
@@ -357,7 +361,7 @@ fn encode_header(count: u32, file_len: u64, table_offset: u64, table_crc: u32) -
     let mut h = [0u8; SEGMENT_HEADER_LEN as usize];
     h[0..4].copy_from_slice(&SEGMENT_MAGIC);
     h[4..8].copy_from_slice(&SEGMENT_VERSION.to_le_bytes());
-    // 8..12 flags: none defined in version 1.
+    // 8..12 flags: none defined in versions 1 and 2.
     h[12..16].copy_from_slice(&count.to_le_bytes());
     h[16..24].copy_from_slice(&file_len.to_le_bytes());
     h[24..32].copy_from_slice(&table_offset.to_le_bytes());
@@ -684,7 +688,7 @@ fn read_layout_from(path: &Path, file: &mut File) -> Result<SegmentLayout> {
         return Err(corrupt(0, "bad magic, not a vecstore segment file".into()));
     }
     let version = read_u32(&h, 4);
-    if version > SEGMENT_VERSION {
+    if version > SEGMENT_VERSION || (1..MIN_SEGMENT_VERSION).contains(&version) {
         return Err(Error::UnsupportedVersion {
             path: path.to_path_buf(),
             found: version,
