@@ -157,10 +157,10 @@ impl MetaIndex {
                 for b in f.ints.range(int_bounds(op, i)).map(|(_, b)| b) {
                     out |= b;
                 }
-                // Floats against an int: compare exactly via the float's
-                // relation to i (an integral float equal to i is "equal").
+                // Floats against an int: the filter's own exact comparison
+                // (an integral float equal to i is "equal").
                 for (x, b) in &f.floats {
-                    if float_vs_int_holds(x.0, op, i) {
+                    if op.test(&Value::Float(x.0), &Value::Int(i)) {
                         out |= b;
                     }
                 }
@@ -174,7 +174,7 @@ impl MetaIndex {
                     out |= b;
                 }
                 for (i, b) in &f.ints {
-                    if int_vs_float_holds(*i, op, x) {
+                    if op.test(&Value::Int(*i), &Value::Float(x)) {
                         out |= b;
                     }
                 }
@@ -208,51 +208,6 @@ fn float_bounds(op: CmpOp, x: f64) -> (Bound<OrdF64>, Bound<OrdF64>) {
         CmpOp::Le => (Unbounded, Included(hi)),
         CmpOp::Eq | CmpOp::Ne => (Included(lo), Included(hi)),
     }
-}
-
-/// Exact comparison of an int with a float: the order of `i` vs `x`.
-fn cmp_int_float(i: i64, x: f64) -> std::cmp::Ordering {
-    use std::cmp::Ordering::*;
-    if x >= 9.223_372_036_854_776e18 {
-        return Less;
-    }
-    if x < -9.223_372_036_854_776e18 {
-        return Greater;
-    }
-    let t = x.trunc() as i64; // exact: |x| < 2^63
-    match i.cmp(&t) {
-        Equal => {
-            let frac = x - x.trunc();
-            if frac > 0.0 {
-                Less
-            } else if frac < 0.0 {
-                Greater
-            } else {
-                Equal
-            }
-        }
-        o => o,
-    }
-}
-
-fn holds(ord: std::cmp::Ordering, op: CmpOp) -> bool {
-    use std::cmp::Ordering::*;
-    match op {
-        CmpOp::Eq => ord == Equal,
-        CmpOp::Ne => ord != Equal,
-        CmpOp::Gt => ord == Greater,
-        CmpOp::Ge => ord != Less,
-        CmpOp::Lt => ord == Less,
-        CmpOp::Le => ord != Greater,
-    }
-}
-
-fn int_vs_float_holds(i: i64, op: CmpOp, x: f64) -> bool {
-    holds(cmp_int_float(i, x), op)
-}
-
-fn float_vs_int_holds(x: f64, op: CmpOp, i: i64) -> bool {
-    holds(cmp_int_float(i, x).reverse(), op)
 }
 
 /// What the planner needs from a segment besides its index.
