@@ -7,6 +7,10 @@ Run (same files and parameters as `vecstore-bench ann`), one JSON per system:
     python ann_peers.py run --base B.fvecs --query Q.fvecs --gt G.ivecs --metric l2 \
         --m 16 --ef-construction 200 --ef 10,16,24,32,48,64,96,128,256 \
         --threads 1 --build-threads 2 --out-dir results/ [--systems hnswlib,faiss,usearch]
+Same, but with vecstore in the same process tree, alternating one repetition of each
+system per ef so that all systems see the same machine load (writes vecstore.json too):
+    python ann_peers.py run <same args> --interleave --vecstore target/release/vecstore-bench \
+        --vecstore-args "--selectivity 0.001,0.01,0.1,0.5"
 Plot (called by `vecstore-bench compare --plot`):
     python ann_peers.py plot --out curve.png a.json b.json ...
 
@@ -123,7 +127,7 @@ def recall(found, gt, k):
     return hits / (len(gt) * k)
 
 
-def bench(system, base, queries, gt, a):
+def build(system, base, a):
     before = rss_bytes()
     t, c = time.perf_counter(), time.process_time()
     system.build(base)
@@ -131,40 +135,118 @@ def bench(system, base, queries, gt, a):
     build_cpu = time.process_time() - c
     bpv = (rss_bytes() - before) / len(base)
     print(f"{system.name}: build {build_seconds:.3f} s wall ({build_cpu:.2f} s CPU) with {a.build_threads} threads, "
-          f"~{bpv:.0f} bytes/vector (RSS delta)")
-    runs = []
+          f"~{bpv:.0f} bytes/vector (RSS delta)", flush=True)
+    return {"system": system.name, "dataset": a.base, "metric": a.metric, "m": a.m,
+            "ef_construction": a.ef_construction, "build_threads": a.build_threads,
+            "search_threads": a.threads, "build_seconds": build_seconds, "build_cpu_seconds": build_cpu,
+            "bytes_per_vector": bpv, "n": int(len(base)), "dim": int(base.shape[1]),
+            "runs": [], "filtered": []}
+
+
+def measure_qps(system, queries, a):
+    """One repetition: the whole query set in batched calls until >= min_seconds of thread CPU time."""
+    done, t, c = 0, time.perf_counter(), time.thread_time()
+    while True:
+        system.search(queries, a.k)
+        done += len(queries)
+        el = time.thread_time() - c
+        if el >= a.min_seconds:
+            break
+    return done / el, done / (time.perf_counter() - t)
+
+
+def measure_latency(system, queries, a):
+    lat = []
+    t0 = time.perf_counter()
+    while time.perf_counter() - t0 < min(a.min_seconds, 0.5) or not lat:
+        for i in range(len(queries)):
+            s = time.perf_counter()
+            system.search(queries[i:i + 1], a.k)
+            lat.append((time.perf_counter() - s) * 1e6)
+    lat.sort()
+    return lat[round((len(lat) - 1) * 0.5)], lat[round((len(lat) - 1) * 0.99)]
+
+
+def bench(system, base, queries, gt, a):
+    rep = build(system, base, a)
     print("| ef | recall@10 | QPS (CPU) | QPS (wall) | p50 µs | p99 µs |")
     for ef in a.ef:
         system.set_ef(ef)
         r = recall(system.search(queries, a.k), gt, a.k)
         qps, wall_qps = 0.0, 0.0
         for _ in range(max(a.repeat, 1)):  # best of `repeat`: the machine is shared
-            done, t, c = 0, time.perf_counter(), time.thread_time()
-            while True:
-                system.search(queries, a.k)
-                done += len(queries)
-                el = time.thread_time() - c
-                if el >= a.min_seconds:
-                    break
-            if done / el > qps:
-                qps, wall_qps = done / el, done / (time.perf_counter() - t)
-        lat = []
-        t0 = time.perf_counter()
-        while time.perf_counter() - t0 < min(a.min_seconds, 0.5) or not lat:
-            for i in range(len(queries)):
-                s = time.perf_counter()
-                system.search(queries[i:i + 1], a.k)
-                lat.append((time.perf_counter() - s) * 1e6)
-        lat.sort()
-        p50 = lat[round((len(lat) - 1) * 0.5)]
-        p99 = lat[round((len(lat) - 1) * 0.99)]
+            q, w = measure_qps(system, queries, a)
+            if q > qps:
+                qps, wall_qps = q, w
+        p50, p99 = measure_latency(system, queries, a)
         print(f"| {ef} | {r:.4f} | {qps:.0f} | {wall_qps:.0f} | {p50:.1f} | {p99:.1f} |")
-        runs.append({"ef": ef, "recall": r, "qps": qps, "wall_qps": wall_qps, "p50_us": p50, "p99_us": p99})
-    return {"system": system.name, "dataset": a.base, "metric": a.metric, "m": a.m,
-            "ef_construction": a.ef_construction, "build_threads": a.build_threads,
-            "search_threads": a.threads, "build_seconds": build_seconds, "build_cpu_seconds": build_cpu,
-            "bytes_per_vector": bpv, "n": int(len(base)), "dim": int(base.shape[1]),
-            "runs": runs, "filtered": []}
+        rep["runs"].append({"ef": ef, "recall": r, "qps": qps, "wall_qps": wall_qps, "p50_us": p50, "p99_us": p99})
+    return rep
+
+
+def vecstore_command(a):
+    cmd = [a.vecstore, "ann", "--base", a.base, "--query", a.query, "--gt", a.gt, "--metric", a.metric,
+           "--m", str(a.m), "--ef-construction", str(a.ef_construction), "--k", str(a.k),
+           "--seed", str(a.seed), "--threads", str(a.threads), "--build-threads", str(a.build_threads),
+           "--min-seconds", str(a.min_seconds), "--serve",
+           "--json", os.path.join(a.out_dir, "vecstore.json")]
+    return cmd + a.vecstore_args.split()
+
+
+def cmd_interleave(a, base, queries, gt, classes):
+    """Builds every system, then for each ef and repetition measures one
+    repetition of each system in turn (vecstore through `vecstore-bench ann
+    --serve`), so that all of them see the same machine load; keeps each
+    system's best repetition per ef."""
+    import subprocess
+    ours = subprocess.Popen(vecstore_command(a), stdin=subprocess.PIPE, stdout=subprocess.PIPE,
+                            text=True, bufsize=1)
+    for line in ours.stdout:  # build first, alone
+        print(line, end="")
+        if line.strip() == "ready":
+            break
+    else:
+        sys.exit("vecstore-bench exited before it was ready")
+    systems = [classes[name](a.metric, base.shape[1], a) for name in a.systems]
+    reps = [build(s, base, a) for s in systems]
+    for ef in a.ef:
+        rec = []
+        for s in systems:
+            s.set_ef(ef)
+            rec.append(recall(s.search(queries, a.k), gt, a.k))
+        best = [(0.0, 0.0)] * len(systems)
+        ours_best = None
+        for i in range(max(a.repeat, 1)):
+            # Rotate the order so no system always runs right after another.
+            order = list(range(-1, len(systems)))
+            order = order[i % len(order):] + order[:i % len(order)]
+            for j in order:
+                if j < 0:
+                    ours.stdin.write(f"{ef}\n")
+                    ours.stdin.flush()
+                    r = json.loads(ours.stdout.readline())
+                    if ours_best is None or r["qps"] > ours_best["qps"]:
+                        ours_best = r
+                else:
+                    systems[j].set_ef(ef)
+                    q, w = measure_qps(systems[j], queries, a)
+                    if q > best[j][0]:
+                        best[j] = (q, w)
+        line = f"ef {ef}: vecstore {ours_best['recall']:.4f} {ours_best['qps']:.0f} QPS"
+        for s, rep, r, (q, w) in zip(systems, reps, rec, best):
+            p50, p99 = measure_latency(s, queries, a)
+            rep["runs"].append({"ef": ef, "recall": r, "qps": q, "wall_qps": w, "p50_us": p50, "p99_us": p99})
+            line += f" | {s.name} {r:.4f} {q:.0f} QPS"
+        print(line, flush=True)
+    ours.stdin.close()
+    print(ours.stdout.read(), end="")
+    if ours.wait() != 0:
+        sys.exit("vecstore-bench failed")
+    for rep in reps:
+        path = os.path.join(a.out_dir, f"{rep['system']}.json")
+        with open(path, "w") as f:
+            json.dump(rep, f, indent=2)
+        print(f"wrote {path}")
 
 
 def cmd_run(a):
@@ -173,6 +255,8 @@ def cmd_run(a):
     gt = read(a.gt, "i")[:, : a.k]
     os.makedirs(a.out_dir, exist_ok=True)
     classes = {"hnswlib": Hnswlib, "faiss": Faiss, "usearch": Usearch}
+    if a.interleave:
+        return cmd_interleave(a, base, queries, gt, classes)
     for name in a.systems:
         s = classes[name](a.metric, base.shape[1], a)
         rep = bench(s, base, queries, gt, a)
@@ -224,6 +308,14 @@ def main():
     r.add_argument("--repeat", type=int, default=3)
     r.add_argument("--systems", type=lambda s: s.split(","), default=["hnswlib", "faiss", "usearch"])
     r.add_argument("--out-dir", default=".")
+    r.add_argument("--interleave", action="store_true",
+                   help="also run vecstore (through `vecstore-bench ann --serve`) and alternate the "
+                        "systems' repetitions per ef, so all see the same machine load")
+    r.add_argument("--vecstore", default="target/release/vecstore-bench",
+                   help="vecstore-bench binary for --interleave")
+    r.add_argument("--vecstore-args", default="",
+                   help="extra arguments for vecstore-bench ann under --interleave, e.g. "
+                        "'--selectivity 0.001,0.01,0.1,0.5'")
     pl = sub.add_parser("plot")
     pl.add_argument("--out", required=True)
     pl.add_argument("--title", default="recall@10 vs QPS")

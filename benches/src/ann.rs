@@ -73,9 +73,17 @@ pub struct AnnArgs {
     /// Write results as JSON here.
     #[arg(long)]
     json: Option<PathBuf>,
+    /// Instead of sweeping `--ef`, print `ready` after the build and then
+    /// measure one repetition per `ef` read from stdin (one per line),
+    /// answering each with a JSON line; at end of input keep the best QPS
+    /// per ef. `ann_peers.py run --interleave` drives this so that our
+    /// repetitions alternate with the peers' in time and all systems see
+    /// the same machine load.
+    #[arg(long)]
+    serve: bool,
 }
 
-#[derive(Serialize)]
+#[derive(Serialize, Clone, Copy)]
 struct Run {
     ef: usize,
     recall: f64,
@@ -152,7 +160,10 @@ pub fn process_cpu_seconds() -> Option<f64> {
 }
 
 /// Runs `search(q)` for every query, repeating the whole set until
-/// `min_seconds` have passed, and scores the first pass against `truth`.
+/// `min_seconds` of the thread's CPU time have passed (wall time with
+/// several threads), and scores the first pass against `truth`; latency
+/// percentiles come from a separate pass of single timed queries (one
+/// thread, even when `threads > 1`).
 fn measure(
     repeat: usize,
     queries: &data::Matrix<f32>,
@@ -183,7 +194,9 @@ fn measure_once(
         recall += vecstore_testkit::recall_at_k(&got, t, k);
     }
     recall /= nq as f64;
-    let mut lat = Vec::new();
+    // QPS: the query set back to back, no per-query clock reads (the peers'
+    // batched calls have none either); latency percentiles come from a
+    // separate, shorter pass that times each query.
     let start = Instant::now();
     let cpu0 = thread_cpu_seconds();
     let cpu = || thread_cpu_seconds().zip(cpu0).map(|(a, b)| a - b);
@@ -191,29 +204,30 @@ fn measure_once(
     if threads <= 1 {
         while cpu().unwrap_or(start.elapsed().as_secs_f64()) < min_seconds || done == 0 {
             for i in 0..nq {
-                let t = Instant::now();
                 std::hint::black_box(search(queries.row(i)));
-                lat.push(t.elapsed().as_secs_f64() * 1e6);
             }
             done += nq;
         }
     } else {
         use rayon::prelude::*;
         while start.elapsed().as_secs_f64() < min_seconds || done == 0 {
-            let l: Vec<f64> = (0..nq)
-                .into_par_iter()
-                .map(|i| {
-                    let t = Instant::now();
-                    std::hint::black_box(search(queries.row(i)));
-                    t.elapsed().as_secs_f64() * 1e6
-                })
-                .collect();
-            lat.extend(l);
+            (0..nq).into_par_iter().for_each(|i| {
+                std::hint::black_box(search(queries.row(i)));
+            });
             done += nq;
         }
     }
     let secs = start.elapsed().as_secs_f64();
     let cpu_secs = if threads <= 1 { cpu() } else { None };
+    let mut lat = Vec::new();
+    let lat_start = Instant::now();
+    while lat_start.elapsed().as_secs_f64() < min_seconds.min(0.5) || lat.is_empty() {
+        for i in 0..nq {
+            let t = Instant::now();
+            std::hint::black_box(search(queries.row(i)));
+            lat.push(t.elapsed().as_secs_f64() * 1e6);
+        }
+    }
     lat.sort_by(f64::total_cmp);
     let pct = |p: f64| lat[((lat.len() - 1) as f64 * p).round() as usize];
     Timing {
@@ -294,12 +308,11 @@ pub fn run(args: &AnnArgs) -> Result<()> {
     println!(
         "\n| ef | recall@{k} | QPS (CPU) | QPS (wall) | p50 µs | p99 µs |\n|---|---|---|---|---|---|"
     );
-    let mut runs = Vec::new();
-    for &ef in &args.ef {
+    let measure_ef = |ef: usize, repeat: usize| {
         let search = |q: &[f32]| graph.search(&vectors, q, k, ef, &SearchFilter::NONE);
         let r = search_pool.install(|| {
             measure(
-                args.repeat,
+                repeat,
                 &queries,
                 &truth,
                 k,
@@ -308,18 +321,45 @@ pub fn run(args: &AnnArgs) -> Result<()> {
                 &search,
             )
         });
-        println!(
-            "| {ef} | {:.4} | {:.0} | {:.0} | {:.1} | {:.1} |",
-            r.recall, r.qps, r.wall_qps, r.p50_us, r.p99_us
-        );
-        runs.push(Run {
+        Run {
             ef,
             recall: r.recall,
             qps: r.qps,
             wall_qps: r.wall_qps,
             p50_us: r.p50_us,
             p99_us: r.p99_us,
-        });
+        }
+    };
+    let mut runs: Vec<Run> = Vec::new();
+    if args.serve {
+        use std::io::{BufRead, Write};
+        println!("ready");
+        std::io::stdout().flush()?;
+        for line in std::io::stdin().lock().lines() {
+            let line = line?;
+            let ef: usize = line
+                .trim()
+                .parse()
+                .with_context(|| format!("bad ef {line:?}"))?;
+            let r = measure_ef(ef, 1);
+            println!("{}", serde_json::to_string(&r)?);
+            std::io::stdout().flush()?;
+            match runs.iter_mut().find(|x| x.ef == ef) {
+                Some(best) if best.qps >= r.qps => {}
+                Some(best) => *best = r,
+                None => runs.push(r),
+            }
+        }
+    } else {
+        for &ef in &args.ef {
+            runs.push(measure_ef(ef, args.repeat));
+        }
+    }
+    for r in &runs {
+        println!(
+            "| {} | {:.4} | {:.0} | {:.0} | {:.1} | {:.1} |",
+            r.ef, r.recall, r.qps, r.wall_qps, r.p50_us, r.p99_us
+        );
     }
     let plan = match args.plan.as_str() {
         "auto" => Plan::Auto,
