@@ -80,6 +80,17 @@ macro_rules! data_methods {
             $crate::blocking(move || h.batch_upsert(records)).await
         }
 
+        /// Upserts and deletes applied atomically and in order. See
+        /// `Collection::write`.
+        pub async fn write(
+            &self,
+            batch: vecstore_storage::WriteBatch,
+        ) -> vecstore_core::Result<()> {
+            let $this = self;
+            let h = $handle;
+            $crate::blocking(move || h.write(batch)).await
+        }
+
         /// Dense vector search. See `Collection::query`.
         pub async fn query(
             &self,

@@ -1,5 +1,6 @@
 //! [`Collection`]: the user's handle on one collection.
 
+use crate::batch::{WriteBatch, resolve_batch};
 use crate::config::CollectionConfig;
 use crate::database::DbShared;
 use crate::engine::{Engine, resolve_upserts, validate_metadata};
@@ -87,6 +88,16 @@ impl Collection {
         }
         self.engine
             .write(|view, m| resolve_upserts(view, m, records))
+            .map(|_| ())
+    }
+
+    /// Applies a [`WriteBatch`] of upserts and deletes atomically and in
+    /// order (one WAL record: after a crash all of it is there or none).
+    /// Every step is validated before anything changes.
+    pub fn write(&self, batch: WriteBatch) -> Result<()> {
+        batch.validate()?;
+        self.engine
+            .write(|view, m| resolve_batch(view, m, batch))
             .map(|_| ())
     }
 

@@ -277,8 +277,13 @@ impl Engine {
         Self::locate_with(view, m, id, MutableData::record, SealedSegment::record)
     }
 
+    /// Whether `id` has a live row.
+    pub(crate) fn is_live(view: &View, m: &MutableData, id: &str) -> Result<bool> {
+        Ok(Self::locate_with(view, m, id, |_, _| (), |_, _| Ok(()))?.is_some())
+    }
+
     /// The stored text of the live row of `id`, if any.
-    fn locate_text(view: &View, m: &MutableData, id: &str) -> Result<Option<String>> {
+    pub(crate) fn locate_text(view: &View, m: &MutableData, id: &str) -> Result<Option<String>> {
         let text = Self::locate_with(
             view,
             m,
@@ -368,32 +373,19 @@ impl Engine {
         let view = self.view.load_full();
         let mut m = write_lock(&view.mutable);
         let mut new_dead: BTreeMap<usize, RoaringBitmap> = BTreeMap::new();
-        let mut dim = view.dim;
-        let mut existed = false;
-        match op {
-            Op::Upsert(records) => {
-                // Check everything first: a record that cannot apply must
-                // leave the state untouched (batches are atomic).
-                for r in &records {
-                    if !r.vector.is_empty() {
-                        validate::vector(&r.vector, dim)?;
-                        dim = Some(r.vector.len());
-                    }
+        // Check everything first: an op that cannot apply must leave the
+        // state untouched (batches are atomic).
+        let dim = check_dims(&op, view.dim)?;
+        let existed = match op {
+            Op::Batch(ops) => {
+                let mut existed = false;
+                for op in ops {
+                    existed |= apply_one(&view, &mut m, &mut new_dead, op)?;
                 }
-                for r in records {
-                    existed |= kill_live(&view, &mut m, &mut new_dead, &r.id);
-                    m.push(r)?;
-                }
+                existed
             }
-            Op::Delete(id) => existed = kill_live(&view, &mut m, &mut new_dead, &id),
-            Op::IndexText { .. } | Op::UpdateMetadata { .. } => {
-                return Err(Error::InvalidArgument {
-                    name: "op",
-                    value: "unresolved".into(),
-                    reason: "index_text and update_metadata are logged as upserts",
-                });
-            }
-        }
+            op => apply_one(&view, &mut m, &mut new_dead, op)?,
+        };
         m.last_seq = seq;
         if !new_dead.is_empty() || dim != view.dim {
             let mut next = (*view).clone();
@@ -494,6 +486,61 @@ impl Engine {
         {
             let _ = h.join();
         }
+    }
+}
+
+/// The dimension after `op`'s vectors, checking each against the one
+/// before it. Only resolved ops (upserts, deletes, batches of them) are
+/// logged; anything else is refused before the state changes.
+fn check_dims(op: &Op, mut dim: Option<usize>) -> Result<Option<usize>> {
+    match op {
+        Op::Upsert(records) => {
+            for r in records.iter().filter(|r| !r.vector.is_empty()) {
+                validate::vector(&r.vector, dim)?;
+                dim = Some(r.vector.len());
+            }
+        }
+        Op::Delete(_) => {}
+        Op::Batch(ops) => {
+            for op in ops {
+                if matches!(op, Op::Batch(_)) {
+                    return Err(unresolved());
+                }
+                dim = check_dims(op, dim)?;
+            }
+        }
+        Op::IndexText { .. } | Op::UpdateMetadata { .. } => return Err(unresolved()),
+    }
+    Ok(dim)
+}
+
+fn unresolved() -> Error {
+    Error::InvalidArgument {
+        name: "op",
+        value: "unresolved".into(),
+        reason: "only upserts and deletes (or batches of them) are logged",
+    }
+}
+
+/// Applies one checked upsert or delete; returns whether an id it touched
+/// was live before.
+fn apply_one(
+    view: &View,
+    m: &mut MutableData,
+    new_dead: &mut BTreeMap<usize, RoaringBitmap>,
+    op: Op,
+) -> Result<bool> {
+    match op {
+        Op::Upsert(records) => {
+            let mut existed = false;
+            for r in records {
+                existed |= kill_live(view, m, new_dead, &r.id);
+                m.push(r)?;
+            }
+            Ok(existed)
+        }
+        Op::Delete(id) => Ok(kill_live(view, m, new_dead, &id)),
+        _ => Err(unresolved()),
     }
 }
 

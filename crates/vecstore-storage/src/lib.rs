@@ -20,6 +20,7 @@
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
+mod batch;
 mod collection;
 mod config;
 mod database;
@@ -39,6 +40,7 @@ mod store;
 mod stored_meta;
 mod view;
 
+pub use batch::WriteBatch;
 pub use collection::Collection;
 pub use config::{CollectionConfig, DEFAULT_EF_CONSTRUCTION, DEFAULT_EF_SEARCH, DEFAULT_HNSW_M};
 pub use database::{DatabaseBuilder, FORMAT_VERSION, VecDatabase};

@@ -5,12 +5,13 @@
 //! docs/file-format.md ("WAL op payload"):
 //!
 //! ```text
-//! u8 tag (1 upsert, 2 delete, 3 index_text, 4 update_metadata)
+//! u8 tag (1 upsert, 2 delete, 3 index_text, 4 update_metadata, 5 batch)
 //! upsert:          u32 count, then per record:
 //!                  str id, u32 dim, dim x f32, bytes metadata_json, u8 has_text, [str text]
 //! delete:          str id
 //! index_text:      str id, str text
 //! update_metadata: str id, bytes metadata_json
+//! batch:           u32 count, then count x bytes (an upsert or delete payload)
 //! str / bytes:     u32 length, then the bytes (UTF-8 for str)
 //! ```
 
@@ -20,6 +21,7 @@ const TAG_UPSERT: u8 = 1;
 const TAG_DELETE: u8 = 2;
 const TAG_INDEX_TEXT: u8 = 3;
 const TAG_UPDATE_METADATA: u8 = 4;
+const TAG_BATCH: u8 = 5;
 
 /// One logged write.
 #[derive(Debug, Clone, PartialEq)]
@@ -32,6 +34,9 @@ pub(crate) enum Op {
     IndexText { id: String, text: String },
     /// Replace the metadata of an existing id.
     UpdateMetadata { id: String, metadata: Metadata },
+    /// Upserts and deletes applied in order, all or nothing (inner ops are
+    /// `Upsert` or `Delete` only).
+    Batch(Vec<Op>),
 }
 
 impl Op {
@@ -70,6 +75,13 @@ impl Op {
                 put_str(&mut out, id);
                 put_metadata(&mut out, metadata);
             }
+            Op::Batch(ops) => {
+                out.push(TAG_BATCH);
+                put_u32(&mut out, ops.len() as u32);
+                for op in ops {
+                    put_bytes(&mut out, &op.encode());
+                }
+            }
         }
         out
     }
@@ -82,6 +94,7 @@ impl Op {
                     .map(|r| 16 + r.id.len() + 4 * r.vector.len() + 16 * r.metadata.len())
                     .sum::<usize>()
             }
+            Op::Batch(ops) => 5 + ops.iter().map(|o| 4 + o.size_hint()).sum::<usize>(),
             _ => 64,
         }
     }
@@ -130,6 +143,21 @@ impl Op {
                 id: r.string()?,
                 metadata: r.metadata()?,
             },
+            TAG_BATCH => {
+                let n = r.u32()? as usize;
+                let mut ops = Vec::with_capacity(n.min(1 << 16));
+                for _ in 0..n {
+                    let len = r.u32()? as usize;
+                    let at = r.pos;
+                    let inner = r.take(len)?;
+                    let op = Op::decode(inner, path).map_err(|_| r.bad_at(at, "batch entry"))?;
+                    if !matches!(op, Op::Upsert(_) | Op::Delete(_)) {
+                        return Err(r.bad_at(at, "batch entry kind"));
+                    }
+                    ops.push(op);
+                }
+                Op::Batch(ops)
+            }
             _ => return Err(r.bad("op tag")),
         };
         if r.pos != bytes.len() {
@@ -182,11 +210,11 @@ struct Reader<'a> {
 
 impl Reader<'_> {
     fn bad(&self, what: &str) -> Error {
-        Error::corruption(
-            self.path,
-            self.pos as u64,
-            format!("WAL op payload: bad {what}"),
-        )
+        self.bad_at(self.pos, what)
+    }
+
+    fn bad_at(&self, pos: usize, what: &str) -> Error {
+        Error::corruption(self.path, pos as u64, format!("WAL op payload: bad {what}"))
     }
 
     fn take(&mut self, n: usize) -> Result<&[u8]> {
@@ -246,8 +274,16 @@ mod tests {
             },
             Op::UpdateMetadata {
                 id: "b".into(),
-                metadata: m,
+                metadata: m.clone(),
             },
+            Op::Batch(vec![
+                Op::Upsert(vec![Record::new("c", vec![0.5], m)]),
+                Op::Delete("a".into()),
+                Op::Upsert(vec![
+                    Record::new("d", vec![], Metadata::new()).with_text("t"),
+                ]),
+            ]),
+            Op::Batch(vec![]),
         ];
         for op in ops {
             let bytes = op.encode();
@@ -256,6 +292,17 @@ mod tests {
             for cut in 0..bytes.len() {
                 assert!(Op::decode(&bytes[..cut], Path::new("wal")).is_err());
             }
+        }
+        // A batch may not nest batches or carry other kinds.
+        for inner in [
+            Op::Batch(vec![]),
+            Op::IndexText {
+                id: "a".into(),
+                text: "t".into(),
+            },
+        ] {
+            let bytes = Op::Batch(vec![inner]).encode();
+            assert!(Op::decode(&bytes, Path::new("wal")).is_err());
         }
     }
 }

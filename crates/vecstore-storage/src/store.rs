@@ -1,5 +1,6 @@
 //! [`VecStore`]: a database with one collection named `default`.
 
+use crate::batch::WriteBatch;
 use crate::collection::Collection;
 use crate::database::{DatabaseBuilder, VecDatabase};
 use crate::snapshot::SnapshotInfo;
@@ -77,6 +78,11 @@ impl VecStore {
     /// See [`Collection::batch_upsert`].
     pub fn batch_upsert(&self, records: Vec<Record>) -> Result<()> {
         self.collection.batch_upsert(records)
+    }
+
+    /// See [`Collection::write`].
+    pub fn write(&self, batch: WriteBatch) -> Result<()> {
+        self.collection.write(batch)
     }
     /// See [`Collection::query`].
     pub fn query(&self, query: Query) -> Result<Vec<Neighbor>> {

@@ -3,7 +3,7 @@
 
 use vecstore_storage::{
     CollectionConfig, Durability, Error, Filter, Fusion, HybridQuery, Metadata, Metric, Query,
-    Record, SearchOptions, VecDatabase, VecStore,
+    Record, SearchOptions, VecDatabase, VecStore, WriteBatch,
 };
 
 fn meta(pairs: &[(&str, &str)]) -> Metadata {
@@ -499,4 +499,81 @@ fn read_only_open_sees_flushed_state_and_rejects_writes() {
         VecStore::open(dir.path()),
         Err(Error::Locked { .. })
     ));
+}
+
+#[test]
+fn write_batches_apply_in_order_all_or_nothing_and_replay() {
+    let dir = tempfile::tempdir().unwrap();
+    {
+        let db = VecDatabase::builder(dir.path())
+            .flush_on_close(false)
+            .open()
+            .unwrap();
+        let c = db.get_or_create_collection("docs").unwrap();
+        c.upsert("old#2".into(), vec![1.0, 0.0], Metadata::new())
+            .unwrap();
+        c.index_text("old#2", "stale chunk").unwrap();
+
+        // A bad step anywhere refuses the whole batch, before anything changes.
+        let mut bad = WriteBatch::new();
+        bad.upsert(Record::new("x", vec![0.0, 1.0], Metadata::new()))
+            .delete("old#2")
+            .upsert(Record::new("y", vec![0.0, 1.0, 2.0], Metadata::new()));
+        assert!(matches!(
+            c.write(bad),
+            Err(Error::DimensionMismatch {
+                expected: 2,
+                got: 3
+            })
+        ));
+        let mut no_text = WriteBatch::new();
+        no_text.upsert(Record::new("z", vec![], Metadata::new()));
+        assert!(matches!(
+            c.write(no_text),
+            Err(Error::InvalidArgument { name: "record", .. })
+        ));
+        let mut bad_id = WriteBatch::new();
+        bad_id
+            .upsert(Record::new("ok", vec![0.5, 0.5], Metadata::new()))
+            .delete("");
+        assert!(matches!(c.write(bad_id), Err(Error::InvalidId { .. })));
+        assert_eq!(c.count().unwrap(), 1);
+        assert!(c.get("x").unwrap().is_none() && c.get("ok").unwrap().is_none());
+
+        // In order: upsert then delete of one id removes it; delete then
+        // upsert keeps it; text-only records are searchable by keyword;
+        // a record without text keeps the earlier step's text.
+        let mut b = WriteBatch::new();
+        b.upsert(Record::new("a", vec![1.0, 0.0], Metadata::new()))
+            .delete("a")
+            .delete("old#2")
+            .upsert(Record::new("old#2", vec![], meta(&[("k", "v")])).with_text("fresh words"))
+            .upsert(Record::new("t", vec![], Metadata::new()).with_text("keyword only chunk"))
+            .upsert(Record::new("t", vec![0.0, 1.0], Metadata::new()));
+        c.write(b).unwrap();
+        // Empty batches and deletes of unknown ids are no-ops.
+        c.write(WriteBatch::new()).unwrap();
+        let mut unknown = WriteBatch::new();
+        unknown.delete("nobody");
+        c.write(unknown).unwrap();
+    }
+    // Reopen without a flush: the batch comes back from the WAL, whole.
+    let db = VecDatabase::open(dir.path()).unwrap();
+    let c = db.get_collection("docs").unwrap().unwrap();
+    assert_eq!(c.count().unwrap(), 2);
+    assert!(c.get("a").unwrap().is_none());
+    let old = c.get("old#2").unwrap().unwrap();
+    assert!(old.vector.is_empty());
+    assert_eq!(old.text.as_deref(), Some("fresh words"));
+    assert_eq!(old.metadata, meta(&[("k", "v")]));
+    let t = c.get("t").unwrap().unwrap();
+    assert_eq!(t.text.as_deref(), Some("keyword only chunk"));
+    assert_eq!(t.vector, vec![0.0, 1.0]);
+    assert!(c.keyword_query("stale", 5, None).unwrap().is_empty());
+    let kw = c.keyword_query("fresh", 5, None).unwrap();
+    assert_eq!(kw.len(), 1);
+    assert_eq!(kw[0].id, "old#2");
+    let dense = c.query(q(vec![0.0, 1.0], 5)).unwrap();
+    assert_eq!(dense.len(), 1);
+    assert_eq!(dense[0].id, "t");
 }

@@ -7,6 +7,7 @@ use proptest::prelude::*;
 use std::collections::{BTreeMap, HashMap};
 use vecstore_storage::{
     Collection, Durability, Filter, Metadata, Metric, Query, Record, SearchOptions, VecDatabase,
+    WriteBatch,
 };
 
 const IDS: usize = 10;
@@ -16,6 +17,8 @@ const DIM: usize = 4;
 enum Op {
     Upsert(usize, [i8; DIM], i64),
     Batch(Vec<(usize, [i8; DIM], i64)>),
+    /// A `WriteBatch` of upserts, text-only upserts and deletes.
+    Write(Vec<Step>),
     Delete(usize),
     IndexText(usize, usize),
     UpdateMeta(usize, i64),
@@ -23,8 +26,25 @@ enum Op {
     Compact,
     Snapshot(usize),
     Restore(usize),
-    Reopen { flush: bool },
+    Reopen {
+        flush: bool,
+    },
     Query([i8; DIM], usize),
+}
+
+#[derive(Debug, Clone)]
+enum Step {
+    Up(usize, [i8; DIM], i64),
+    TextOnly(usize, usize, i64),
+    Del(usize),
+}
+
+fn step_strategy() -> impl Strategy<Value = Step> {
+    prop_oneof![
+        3 => (0..IDS, vec_strategy(), 0i64..3).prop_map(|(i, v, g)| Step::Up(i, v, g)),
+        1 => (0..IDS, 0..3usize, 0i64..3).prop_map(|(i, t, g)| Step::TextOnly(i, t, g)),
+        2 => (0..IDS).prop_map(Step::Del),
+    ]
 }
 
 fn vec_strategy() -> impl Strategy<Value = [i8; DIM]> {
@@ -35,6 +55,7 @@ fn op_strategy() -> impl Strategy<Value = Op> {
     prop_oneof![
         6 => (0..IDS, vec_strategy(), 0i64..3).prop_map(|(i, v, g)| Op::Upsert(i, v, g)),
         2 => prop::collection::vec((0..IDS, vec_strategy(), 0i64..3), 0..6).prop_map(Op::Batch),
+        2 => prop::collection::vec(step_strategy(), 0..6).prop_map(Op::Write),
         3 => (0..IDS).prop_map(Op::Delete),
         2 => (0..IDS, 0..3usize).prop_map(|(i, t)| Op::IndexText(i, t)),
         1 => (0..IDS, 0i64..3).prop_map(|(i, g)| Op::UpdateMeta(i, g)),
@@ -185,6 +206,47 @@ fn run(ops: Vec<Op>) {
                     );
                     dim_known = true;
                 }
+            }
+            Op::Write(steps) => {
+                let mut batch = WriteBatch::new();
+                for step in steps {
+                    match step {
+                        Step::Up(i, v, g) => {
+                            let id = format!("id{i}");
+                            batch.upsert(Record::new(id.clone(), to_vec(v), meta(g)));
+                            let text = model.get(&id).and_then(|r| r.text.clone());
+                            let vector = Some(to_vec(v));
+                            model.insert(
+                                id,
+                                Rec {
+                                    vector,
+                                    meta: meta(g),
+                                    text,
+                                },
+                            );
+                            dim_known = true;
+                        }
+                        Step::TextOnly(i, t, g) => {
+                            let id = format!("id{i}");
+                            let r = Record::new(id.clone(), vec![], meta(g)).with_text(WORDS[t]);
+                            batch.upsert(r);
+                            let text = Some(WORDS[t].to_string());
+                            model.insert(
+                                id,
+                                Rec {
+                                    vector: None,
+                                    meta: meta(g),
+                                    text,
+                                },
+                            );
+                        }
+                        Step::Del(i) => {
+                            batch.delete(format!("id{i}"));
+                            model.remove(&format!("id{i}"));
+                        }
+                    }
+                }
+                c.write(batch).unwrap();
             }
             Op::Delete(i) => {
                 let id = format!("id{i}");

@@ -48,7 +48,7 @@ pub use vecstore_core::{
 };
 pub use vecstore_storage::{
     Collection, CollectionConfig, DatabaseBuilder, Durability, NamespaceStats, SnapshotInfo,
-    VecDatabase, VecStore,
+    VecDatabase, VecStore, WriteBatch,
 };
 
 #[cfg(feature = "hybrid")]
