@@ -90,6 +90,19 @@ fn meta(g: i64) -> Metadata {
     m
 }
 
+/// The model's view of an upsert of `id{i}`: the new vector and metadata,
+/// the id's text carried over.
+fn model_upsert(model: &mut Model, i: usize, v: [i8; DIM], g: i64) {
+    let id = format!("id{i}");
+    let text = model.get(&id).and_then(|r| r.text.clone());
+    let rec = Rec {
+        vector: Some(to_vec(v)),
+        meta: meta(g),
+        text,
+    };
+    model.insert(id, rec);
+}
+
 fn open(dir: &std::path::Path, flush_on_close: bool) -> (VecDatabase, Collection) {
     let db = VecDatabase::builder(dir)
         .metric(Metric::L2)
@@ -174,17 +187,8 @@ fn run(ops: Vec<Op>) {
     for op in ops {
         match op {
             Op::Upsert(i, v, g) => {
-                let id = format!("id{i}");
-                c.upsert(id.clone(), to_vec(v), meta(g)).unwrap();
-                let text = model.get(&id).and_then(|r| r.text.clone());
-                model.insert(
-                    id,
-                    Rec {
-                        vector: Some(to_vec(v)),
-                        meta: meta(g),
-                        text,
-                    },
-                );
+                c.upsert(format!("id{i}"), to_vec(v), meta(g)).unwrap();
+                model_upsert(&mut model, i, v, g);
                 dim_known = true;
             }
             Op::Batch(items) => {
@@ -194,16 +198,7 @@ fn run(ops: Vec<Op>) {
                     .collect();
                 c.batch_upsert(recs).unwrap();
                 for (i, v, g) in items {
-                    let id = format!("id{i}");
-                    let text = model.get(&id).and_then(|r| r.text.clone());
-                    model.insert(
-                        id,
-                        Rec {
-                            vector: Some(to_vec(v)),
-                            meta: meta(g),
-                            text,
-                        },
-                    );
+                    model_upsert(&mut model, i, v, g);
                     dim_known = true;
                 }
             }
@@ -212,18 +207,8 @@ fn run(ops: Vec<Op>) {
                 for step in steps {
                     match step {
                         Step::Up(i, v, g) => {
-                            let id = format!("id{i}");
-                            batch.upsert(Record::new(id.clone(), to_vec(v), meta(g)));
-                            let text = model.get(&id).and_then(|r| r.text.clone());
-                            let vector = Some(to_vec(v));
-                            model.insert(
-                                id,
-                                Rec {
-                                    vector,
-                                    meta: meta(g),
-                                    text,
-                                },
-                            );
+                            batch.upsert(Record::new(format!("id{i}"), to_vec(v), meta(g)));
+                            model_upsert(&mut model, i, v, g);
                             dim_known = true;
                         }
                         Step::TextOnly(i, t, g) => {
