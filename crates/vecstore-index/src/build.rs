@@ -74,6 +74,14 @@ pub(crate) fn insert_node<G: LinksMut, V: VectorSource>(
         cur = greedy(&*g, vectors, q, cur, l, &mut s.links);
         l -= 1;
     }
+    // First choose the new node's links on every layer, then publish them
+    // all, and only then link neighbours back to it. Until a neighbour
+    // links to it no concurrent search can reach the node, so none ever
+    // finds it with an empty list on a lower layer (it would start that
+    // layer's search from a dead end and link the row it inserts to this
+    // node alone), and no concurrent back-link is overwritten by `set`.
+    s.chosen.clear();
+    s.chosen_at.clear();
     for l in (0..=level.min(max_level)).rev() {
         search_pool(&*g, vectors, q, &[cur], l, ef_construction, s);
         s.cands.clear();
@@ -83,16 +91,25 @@ pub(crate) fn insert_node<G: LinksMut, V: VectorSource>(
             continue;
         };
         select_neighbors(vectors, dist, &s.cands, m, &mut s.selected);
-        g.set(row, l, &s.selected);
+        let start = s.chosen.len();
+        s.chosen.extend_from_slice(&s.selected);
+        s.chosen_at.push((l, start, s.chosen.len()));
+        cur = closest;
+    }
+    for &(l, a, b) in &s.chosen_at {
+        g.set(row, l, &s.chosen[a..b]);
+    }
+    let Scratch {
+        chosen,
+        chosen_at,
+        list,
+        prune,
+        kept,
+        ..
+    } = s;
+    for &(l, a, b) in chosen_at.iter() {
         let cap = if l == 0 { 2 * m } else { m };
-        let Scratch {
-            selected,
-            list,
-            prune,
-            kept,
-            ..
-        } = s;
-        for &nb in selected.iter() {
+        for &nb in &chosen[a..b] {
             g.update(nb, l, list, |links| {
                 if links.contains(&row) {
                     return;
@@ -117,6 +134,5 @@ pub(crate) fn insert_node<G: LinksMut, V: VectorSource>(
                 links.extend_from_slice(kept);
             });
         }
-        cur = closest;
     }
 }

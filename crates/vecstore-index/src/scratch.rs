@@ -178,8 +178,12 @@ pub(crate) struct Scratch {
     pub query: Vec<f32>,
     /// Insertion: layer candidates, closest first.
     pub cands: Vec<Cand>,
-    /// Insertion: the links chosen for the new node.
+    /// Insertion: the links chosen for the new node on one layer.
     pub selected: Vec<u32>,
+    /// Insertion: the links chosen on every layer, concatenated.
+    pub chosen: Vec<u32>,
+    /// Insertion: `(layer, start, end)` of each layer's links in `chosen`.
+    pub chosen_at: Vec<(u8, usize, usize)>,
     /// Insertion: a neighbour's list being rewritten.
     pub list: Vec<u32>,
     /// Insertion: candidates while pruning a neighbour's list.
