@@ -172,7 +172,7 @@ impl Engine {
         }
         hits.sort_by(|a, b| a.value.total_cmp(&b.value).then_with(|| a.id.cmp(&b.id)));
         hits.truncate(k);
-        fill_metadata(&view, hits);
+        fill_metadata(&view, hits)?;
         Ok(std::mem::take(hits))
     }
 
@@ -234,7 +234,7 @@ impl Engine {
         }
         hits.sort_by(|a, b| b.value.total_cmp(&a.value).then_with(|| a.id.cmp(&b.id)));
         hits.truncate(k);
-        fill_metadata(&view, &mut hits);
+        fill_metadata(&view, &mut hits)?;
         Ok(hits)
     }
 
@@ -330,7 +330,7 @@ pub(crate) fn live_in_entries(v: &View) -> usize {
         .sum()
 }
 
-fn fill_metadata(view: &View, hits: &mut [Hit]) {
+fn fill_metadata(view: &View, hits: &mut [Hit]) -> Result<()> {
     for h in hits.iter_mut() {
         if h.metadata.is_some() {
             continue;
@@ -338,8 +338,9 @@ fn fill_metadata(view: &View, hits: &mut [Hit]) {
         if let Some((i, row)) = h.src {
             h.metadata = Some(match &view.entries[i].data {
                 SegData::Frozen(f) => read(f).metadata(row).clone(),
-                SegData::Sealed(s) => SegRef::Disk(s).metadata(row),
+                SegData::Sealed(s) => SegRef::Disk(s).metadata(row)?,
             });
         }
     }
+    Ok(())
 }

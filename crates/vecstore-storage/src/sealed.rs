@@ -10,7 +10,7 @@
 //! from the map through the index crates' view types; everything is
 //! validated once when the file is opened.
 
-use crate::io::segment_file::{SegmentFile, SegmentWriter};
+use crate::io::segment_file::{EAGER_VERIFY_BYTES, SegmentFile, SegmentWriter};
 use crate::metaindex::{MetaIndex, RowMetadata};
 use crate::mutable::MutableData;
 use crate::stored_meta::{StoredRows, load_row, store_row};
@@ -234,6 +234,19 @@ fn check_offsets(f: &SegmentFile, what: &str, offsets: u32, blob: u32, rows: u32
     Ok(())
 }
 
+/// Validates the metadata archive (bytecheck, cached per file) and its row
+/// count.
+fn check_meta_rows(f: &SegmentFile, rows: u32) -> Result<()> {
+    let n = f.access_rkyv::<StoredRows>(section::META_RKYV)?.len();
+    if n != rows as usize {
+        return Err(corrupt(
+            f.path(),
+            "metadata archive has the wrong row count",
+        ));
+    }
+    Ok(())
+}
+
 fn build_dense<'a>(f: &'a SegmentFile, h: &SegmentHeader) -> Result<Option<Dense<'a>>> {
     let Some(dim) = h.dim else {
         return Ok(None);
@@ -296,10 +309,10 @@ impl SealedSegment {
             return Err(corrupt(path, "row bitmap beyond the segment"));
         }
         check_offsets(&file, "id", section::ID_OFFSETS, section::ID_BYTES, rows)?;
-        // Metadata is validated in full here: open cost follows metadata.
-        let meta_rows = file.access_rkyv::<StoredRows>(section::META_RKYV)?.len();
-        if meta_rows != rows as usize {
-            return Err(corrupt(path, "metadata archive has the wrong row count"));
+        // Small metadata archives are validated now; a large one on first
+        // use (`check_metadata`), so open time does not grow with the rows.
+        if section_len(&file, section::META_RKYV)? <= EAGER_VERIFY_BYTES {
+            check_meta_rows(&file, rows)?;
         }
         check_offsets(
             &file,
@@ -423,9 +436,17 @@ impl SealedSegment {
         (self.id_bytes(row) == key).then_some(row)
     }
 
+    /// Validates the metadata archive if open did not (it is large). Call
+    /// before [`row_metadata`](Self::row_metadata); cheap after the first
+    /// time.
+    pub(crate) fn check_metadata(&self) -> Result<()> {
+        check_meta_rows(self.file(), self.rows())
+    }
+
+    /// The metadata of `row`. The archive must have passed
+    /// [`check_metadata`](Self::check_metadata) (or the check at open):
+    /// then this access is a cached lookup and the fallback is unreachable.
     pub(crate) fn row_metadata(&self, row: u32) -> Metadata {
-        // The archive was validated (and its row count checked) at open, so
-        // this access is a cached lookup; the fallback is unreachable.
         match self.file().access_rkyv::<StoredRows>(section::META_RKYV) {
             Ok(rows) => rows
                 .get(row as usize)
@@ -451,6 +472,7 @@ impl SealedSegment {
     }
 
     pub(crate) fn record(&self, row: u32) -> Result<Record> {
+        self.check_metadata()?;
         Ok(Record {
             id: self.id(row),
             vector: self.vector(row)?.unwrap_or_default(),
@@ -460,9 +482,12 @@ impl SealedSegment {
     }
 
     /// The metadata indexes, decoded on first use. An undecodable index
-    /// section yields an index rebuilt from the rows instead.
-    pub(crate) fn meta_index(&self) -> &MetaIndex {
-        self.meta_index.get_or_init(|| {
+    /// section yields an index rebuilt from the rows instead. Also checks
+    /// the metadata archive, which filters that the index cannot answer
+    /// read row by row.
+    pub(crate) fn meta_index(&self) -> Result<&MetaIndex> {
+        self.check_metadata()?;
+        Ok(self.meta_index.get_or_init(|| {
             match bytes(self.file(), section::META_INDEX).map(MetaIndex::decode) {
                 Ok(Ok(idx)) => idx,
                 _ => {
@@ -473,7 +498,7 @@ impl SealedSegment {
                     idx
                 }
             }
-        })
+        }))
     }
 
     /// Dense search; the index prepares the query for the metric.

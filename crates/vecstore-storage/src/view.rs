@@ -91,10 +91,13 @@ impl SegRef<'_> {
         }
     }
 
-    pub(crate) fn metadata(&self, row: u32) -> Metadata {
+    pub(crate) fn metadata(&self, row: u32) -> Result<Metadata> {
         match self {
-            SegRef::Mem(m) => m.metadata(row).clone(),
-            SegRef::Disk(s) => s.row_metadata(row),
+            SegRef::Mem(m) => Ok(m.metadata(row).clone()),
+            SegRef::Disk(s) => {
+                s.check_metadata()?;
+                Ok(s.row_metadata(row))
+            }
         }
     }
 
@@ -120,17 +123,21 @@ impl SegRef<'_> {
     }
 
     /// Rows matching `filter` among rows not in `deny`.
-    pub(crate) fn filter_rows(&self, filter: &Filter, deny: &RoaringBitmap) -> RoaringBitmap {
+    pub(crate) fn filter_rows(
+        &self,
+        filter: &Filter,
+        deny: &RoaringBitmap,
+    ) -> Result<RoaringBitmap> {
         let mut all = RoaringBitmap::new();
         all.insert_range(0..self.rows());
         all -= deny;
-        match self {
+        Ok(match self {
             SegRef::Mem(m) => metaindex::plan(filter, &m.meta_index, *m, &all),
             SegRef::Disk(s) => {
-                let idx: &MetaIndex = s.meta_index();
+                let idx: &MetaIndex = s.meta_index()?;
                 metaindex::plan(filter, idx, *s, &all)
             }
-        }
+        })
     }
 
     /// Top-`k` `(row, internal distance)` for a prepared `query` among rows
@@ -148,7 +155,7 @@ impl SegRef<'_> {
             return Ok(Vec::new());
         }
         let deny = dead | self.no_vector();
-        let allow = filter.map(|f| self.filter_rows(f, &deny));
+        let allow = filter.map(|f| self.filter_rows(f, &deny)).transpose()?;
         if allow.as_ref().is_some_and(RoaringBitmap::is_empty) {
             return Ok(Vec::new());
         }
@@ -195,7 +202,7 @@ impl SegRef<'_> {
         dead: &RoaringBitmap,
         stats: &CorpusStats,
     ) -> Result<Vec<(u32, f32)>> {
-        let allow = filter.map(|f| self.filter_rows(f, dead));
+        let allow = filter.map(|f| self.filter_rows(f, dead)).transpose()?;
         if allow.as_ref().is_some_and(RoaringBitmap::is_empty) {
             return Ok(Vec::new());
         }

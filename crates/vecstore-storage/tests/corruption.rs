@@ -179,3 +179,86 @@ fn truncated_segment_is_detected_before_mapping() {
     let err = open_and_read(base.path()).unwrap_err();
     assert!(matches!(err, Error::Corruption { .. }), "{err:?}");
 }
+
+/// Rewrites `path`'s section `id` with `edit` and repairs every checksum
+/// (section table entry, table, header), as a writer bug or undetected
+/// media damage would leave it: only the content checks can catch it.
+fn edit_section_behind_checksums(path: &Path, id: u32, edit: impl FnOnce(&mut [u8])) {
+    let layout = vecstore_storage::io::segment_file::SegmentFile::read_layout(path).unwrap();
+    let mut bytes = std::fs::read(path).unwrap();
+    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
+    let table = u64_at(&bytes, 24) as usize;
+    let (i, s) = layout
+        .sections
+        .iter()
+        .enumerate()
+        .find(|(_, s)| s.id == id)
+        .unwrap();
+    let (start, end) = (s.offset as usize, (s.offset + s.len) as usize);
+    edit(&mut bytes[start..end]);
+    let crc = crc32c::crc32c(&bytes[start..end]);
+    let entry = table + 32 * i;
+    bytes[entry + 24..entry + 28].copy_from_slice(&crc.to_le_bytes());
+    let table_crc = crc32c::crc32c(&bytes[table..table + 32 * layout.sections.len()]);
+    bytes[32..36].copy_from_slice(&table_crc.to_le_bytes());
+    let header_crc = crc32c::crc32c(&bytes[0..60]);
+    bytes[60..64].copy_from_slice(&header_crc.to_le_bytes());
+    std::fs::write(path, bytes).unwrap();
+}
+
+#[test]
+fn invalid_metadata_archive_is_corruption_even_behind_valid_checksums() {
+    // Section 13 is the per-row metadata archive. Small archives are checked
+    // at open; large ones (over 1 MiB) on the first read that needs them.
+    for (rows, pad) in [(50usize, 8usize), (3000, 600)] {
+        let dir = tempfile::tempdir().unwrap();
+        {
+            let store = VecStore::open(dir.path()).unwrap();
+            let recs: Vec<Record> = (0..rows)
+                .map(|i| {
+                    let mut m = Metadata::new();
+                    m.insert("i", i as i64);
+                    m.insert("pad", "x".repeat(pad));
+                    Record::new(format!("id{i}"), vec![i as f32, 1.0], m)
+                })
+                .collect();
+            store.batch_upsert(recs).unwrap();
+        }
+        let mut all = Vec::new();
+        files(dir.path(), &mut all);
+        let seg = all
+            .iter()
+            .find(|p| kind(p) == "segment")
+            .expect("a flushed segment");
+        // Point the root's last relative pointer far outside the buffer.
+        edit_section_behind_checksums(seg, 13, |b| {
+            let n = b.len();
+            b[n - 8..n - 4].copy_from_slice(&0x4000_0000u32.to_le_bytes());
+        });
+        let is_seg_corruption = |r: Result<(), Error>| matches!(r, Err(Error::Corruption { ref path, .. }) if path == seg);
+        let opened = VecStore::open(dir.path());
+        if rows == 50 {
+            assert!(
+                is_seg_corruption(opened.map(|_| ())),
+                "small archive: at open"
+            );
+            continue;
+        }
+        // Large archive: open stays cheap; the first read that needs
+        // metadata reports the damage, and so does every later one.
+        let store = opened.expect("large archive is checked lazily");
+        let filtered = store.query(Query {
+            vector: vec![1.0, 1.0],
+            k: 5,
+            filter: Some("i >= 0".parse().unwrap()),
+        });
+        assert!(is_seg_corruption(filtered.map(|_| ())), "filtered query");
+        assert!(is_seg_corruption(store.get("id7").map(|_| ())), "get");
+        let plain = store.query(Query {
+            vector: vec![1.0, 1.0],
+            k: 5,
+            filter: None,
+        });
+        assert!(is_seg_corruption(plain.map(|_| ())), "metadata of hits");
+    }
+}
