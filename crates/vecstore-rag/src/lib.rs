@@ -10,6 +10,10 @@
 #![forbid(unsafe_code)]
 #![deny(missing_docs)]
 
+#[cfg(feature = "embed")]
+mod activations;
+#[cfg(feature = "embed")]
+mod bert;
 mod chunk;
 mod embedder;
 mod markdown;

@@ -6,16 +6,15 @@
 //! at 256 tokens (the model's `max_seq_length`), BERT forward, mean pooling
 //! over the attention mask, L2 normalisation.
 //!
-//! Throughput: texts are tokenized once, sorted by token count and cut into
-//! batches of similar length, so that padding (wasted compute) stays small;
-//! the matrix products run on candle's CPU thread pool (`RAYON_NUM_THREADS`
-//! caps it).
+//! Throughput: the tokens of up to `batch_size` texts are packed into one
+//! matrix without padding and run through [`BertEncoder`] (candle's `gemm`
+//! for the matrix products, our own fused element-wise kernels); both use
+//! rayon's global thread pool (`RAYON_NUM_THREADS` caps it).
 
+use crate::bert::{BertConfig, BertEncoder};
 use crate::chunk::TokenCounter;
 use crate::embedder::Embedder;
-use candle_core::{DType, Device, Tensor};
-use candle_nn::VarBuilder;
-use candle_transformers::models::bert::{BertModel, Config};
+use candle_core::Device;
 use std::path::{Path, PathBuf};
 use tokenizers::{Tokenizer, TruncationParams};
 use vecstore_core::{Error, Result};
@@ -29,8 +28,12 @@ pub const MODEL_DIR_ENV: &str = "VECSTORE_MODEL_DIR";
 pub const DEFAULT_MAX_TOKENS: usize = 256;
 
 /// Texts per forward pass. Measured on SciFact abstracts (2 threads):
-/// larger batches of length-sorted texts do not run faster.
+/// larger batches do not run faster.
 pub const DEFAULT_BATCH_SIZE: usize = 32;
+
+/// Tokens per forward pass at most, whatever the batch size: bounds the
+/// memory of the feed-forward activations (tokens x 1536 floats).
+const MAX_PASS_TOKENS: usize = 16_384;
 
 /// A local BERT sentence embedder (all-MiniLM-L6-v2 or another BERT model
 /// with mean pooling) loaded from a directory holding `config.json`,
@@ -38,12 +41,11 @@ pub const DEFAULT_BATCH_SIZE: usize = 32;
 ///
 /// `Send + Sync`: share one instance (e.g. in an `Arc`) between threads.
 pub struct MiniLmEmbedder {
-    model: BertModel,
+    model: BertEncoder,
     /// Truncates at `max_tokens`, no padding: used for embedding.
     tokenizer: Tokenizer,
     /// No truncation: used for counting tokens of chunks.
     counter: Tokenizer,
-    device: Device,
     dimension: usize,
     max_tokens: usize,
     batch_size: usize,
@@ -67,12 +69,6 @@ fn model_err(dir: &Path, what: &str, e: impl std::fmt::Display) -> Error {
     }
 }
 
-fn candle_err(e: candle_core::Error) -> Error {
-    Error::Embedding {
-        reason: e.to_string(),
-    }
-}
-
 impl MiniLmEmbedder {
     /// Loads the model from `dir` (`config.json`, `tokenizer.json`,
     /// `model.safetensors`), e.g. the folder `scripts/fetch-model.sh` fills.
@@ -92,9 +88,10 @@ impl MiniLmEmbedder {
 
         let config_text =
             std::fs::read_to_string(&config_path).map_err(|e| Error::io(&config_path, e))?;
-        let config: Config =
+        let config: BertConfig =
             serde_json::from_str(&config_text).map_err(|e| model_err(dir, "bad config.json", e))?;
         let dimension = config.hidden_size;
+        let max_tokens = DEFAULT_MAX_TOKENS.min(config.max_position_embeddings);
 
         let mut counter = Tokenizer::from_file(&tokenizer_path)
             .map_err(|e| model_err(dir, "bad tokenizer.json", e))?;
@@ -105,18 +102,18 @@ impl MiniLmEmbedder {
         let mut tokenizer = counter.clone();
         tokenizer
             .with_truncation(Some(TruncationParams {
-                max_length: DEFAULT_MAX_TOKENS,
+                max_length: max_tokens,
                 ..Default::default()
             }))
             .map_err(|e| model_err(dir, "tokenizer", e))?;
 
-        let device = Device::Cpu;
         // `safetensors::load` reads the file into memory: no mmap, no unsafe.
-        let tensors = candle_core::safetensors::load(&weights_path, &device)
+        let tensors = candle_core::safetensors::load(&weights_path, &Device::Cpu)
             .map_err(|e| model_err(dir, "bad model.safetensors", e))?;
-        let vb = VarBuilder::from_tensors(tensors, DType::F32, &device);
-        let model =
-            BertModel::load(vb, &config).map_err(|e| model_err(dir, "cannot load BERT", e))?;
+        let model = BertEncoder::load(config, &tensors)
+            .map_err(|e| model_err(dir, "cannot load BERT", e))?;
+        debug_assert_eq!(model.hidden_size(), dimension);
+        debug_assert!(max_tokens <= model.max_positions());
 
         let name = dir
             .file_name()
@@ -126,11 +123,10 @@ impl MiniLmEmbedder {
             model,
             tokenizer,
             counter,
-            device,
             dimension,
-            max_tokens: DEFAULT_MAX_TOKENS,
+            max_tokens,
             batch_size: DEFAULT_BATCH_SIZE,
-            model_id: format!("{name}/mean/{DEFAULT_MAX_TOKENS}"),
+            model_id: format!("{name}/mean/{max_tokens}"),
         })
     }
 
@@ -160,60 +156,6 @@ impl MiniLmEmbedder {
     pub fn max_tokens(&self) -> usize {
         self.max_tokens
     }
-
-    /// Runs one padded batch through BERT and writes the pooled, normalised
-    /// vectors to `out` (one slot per encoding).
-    fn forward_batch(
-        &self,
-        encodings: &[&tokenizers::Encoding],
-        ids: &mut Vec<u32>,
-        mask: &mut Vec<u32>,
-        out: &mut [Vec<f32>],
-    ) -> Result<()> {
-        let b = encodings.len();
-        let len = encodings.iter().map(|e| e.len()).max().unwrap_or(0).max(1);
-        ids.clear();
-        mask.clear();
-        for e in encodings {
-            ids.extend_from_slice(e.get_ids());
-            mask.extend(std::iter::repeat_n(1u32, e.len()));
-            ids.extend(std::iter::repeat_n(0u32, len - e.len()));
-            mask.extend(std::iter::repeat_n(0u32, len - e.len()));
-        }
-        let input_ids = Tensor::from_slice(ids, (b, len), &self.device).map_err(candle_err)?;
-        let type_ids = input_ids.zeros_like().map_err(candle_err)?;
-        let padded = encodings.iter().any(|e| e.len() < len);
-        let mask_t = if padded {
-            Some(Tensor::from_slice(mask, (b, len), &self.device).map_err(candle_err)?)
-        } else {
-            None
-        };
-        let hidden = self
-            .model
-            .forward(&input_ids, &type_ids, mask_t.as_ref())
-            .map_err(candle_err)?;
-        let flat: Vec<f32> = hidden
-            .flatten_all()
-            .and_then(|t| t.to_vec1())
-            .map_err(candle_err)?;
-        let d = self.dimension;
-        for (row, (slot, e)) in out.iter_mut().zip(encodings).enumerate() {
-            let n = e.len().max(1);
-            let mut v = vec![0.0f32; d];
-            for t in 0..e.len() {
-                let base = (row * len + t) * d;
-                for (acc, x) in v.iter_mut().zip(&flat[base..base + d]) {
-                    *acc += x;
-                }
-            }
-            let inv = 1.0 / n as f32;
-            v.iter_mut().for_each(|x| *x *= inv);
-            let norm = v.iter().map(|x| x * x).sum::<f32>().sqrt().max(1e-12);
-            v.iter_mut().for_each(|x| *x /= norm);
-            *slot = v;
-        }
-        Ok(())
-    }
 }
 
 impl Embedder for MiniLmEmbedder {
@@ -227,27 +169,25 @@ impl Embedder for MiniLmEmbedder {
             .map_err(|e| Error::Embedding {
                 reason: format!("tokenizer: {e}"),
             })?;
-        // Longest first, as sentence-transformers does: batches of similar
-        // length waste little compute on padding.
-        let mut order: Vec<usize> = (0..texts.len()).collect();
-        order.sort_by_key(|&i| std::cmp::Reverse(encodings[i].len()));
-
-        let mut sorted_out = vec![Vec::new(); texts.len()];
-        let mut ids = Vec::new();
-        let mut mask = Vec::new();
-        for (batch_idx, out) in order
-            .chunks(self.batch_size)
-            .zip(sorted_out.chunks_mut(self.batch_size))
-        {
-            let batch: Vec<&tokenizers::Encoding> =
-                batch_idx.iter().map(|&i| &encodings[i]).collect();
-            self.forward_batch(&batch, &mut ids, &mut mask, out)?;
+        let mut out = Vec::with_capacity(texts.len());
+        let mut pass: Vec<&[u32]> = Vec::with_capacity(self.batch_size);
+        let mut pass_tokens = 0;
+        for e in &encodings {
+            let ids = e.get_ids();
+            if !pass.is_empty()
+                && (pass.len() == self.batch_size || pass_tokens + ids.len() > MAX_PASS_TOKENS)
+            {
+                out.extend(self.model.embed(&pass)?);
+                pass.clear();
+                pass_tokens = 0;
+            }
+            pass.push(ids);
+            pass_tokens += ids.len();
         }
-        let mut result = vec![Vec::new(); texts.len()];
-        for (v, &i) in sorted_out.into_iter().zip(&order) {
-            result[i] = v;
+        if !pass.is_empty() {
+            out.extend(self.model.embed(&pass)?);
         }
-        Ok(result)
+        Ok(out)
     }
 
     fn dimension(&self) -> usize {
