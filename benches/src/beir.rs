@@ -7,6 +7,8 @@
 //! searches and the fusion; embedding the query is not included (the
 //! vectors are precomputed, as for the peers).
 
+#[cfg(feature = "embed")]
+mod ingested;
 mod metrics;
 
 use crate::data::{self, Matrix};
@@ -51,6 +53,20 @@ pub struct BeirArgs {
     #[cfg(feature = "embed")]
     #[arg(long)]
     pub embed: Option<PathBuf>,
+    /// Evaluate a database that `vecstore ingest` built from this corpus
+    /// (engine search paths; queries embedded with `--embed MODEL_DIR`)
+    /// instead of indexing the corpus here.
+    #[cfg(feature = "embed")]
+    #[arg(long, value_name = "DIR")]
+    pub db: Option<PathBuf>,
+    /// Collection of `--db`.
+    #[cfg(feature = "embed")]
+    #[arg(long, default_value = "default")]
+    pub collection: String,
+    /// With `--db`: exact dense search instead of HNSW.
+    #[cfg(feature = "embed")]
+    #[arg(long)]
+    pub exact: bool,
     /// qrels split.
     #[arg(long, default_value = "test")]
     pub split: String,
@@ -271,13 +287,30 @@ pub fn run(args: &BeirArgs) -> Result<()> {
             args.split
         );
     }
+    let fusion = parse_fusion(&args.fusion)?;
+    let depth = args.depth.unwrap_or_else(|| fusion::default_depth(K));
+    #[cfg(feature = "embed")]
+    if let Some(db) = &args.db {
+        return ingested::run(
+            &ingested::DbRun {
+                db,
+                collection: &args.collection,
+                model: args.embed.as_deref(),
+                mode: args.mode,
+                fusion,
+                fusion_label: fusion_name(&fusion),
+                depth,
+                exact: args.exact,
+            },
+            &queries,
+            &qrels,
+        );
+    }
     let doc_rows: HashMap<&str, u32> = docs
         .iter()
         .enumerate()
         .map(|(i, d)| (d.id.as_str(), i as u32))
         .collect();
-    let fusion = parse_fusion(&args.fusion)?;
-    let depth = args.depth.unwrap_or_else(|| fusion::default_depth(K));
 
     let use_bm25 = args.mode != Mode::Dense;
     let use_dense = args.mode != Mode::Bm25;
