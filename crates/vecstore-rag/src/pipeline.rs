@@ -7,14 +7,15 @@
 //! index), `start`/`end` (byte offsets into the document), `source` (the
 //! document's `source` metadata, or its id) and whatever the chunker found
 //! (e.g. `section`). Re-ingesting a document overwrites chunks `0..n` and
-//! deletes the old chunks `n..`, so chunk ids stay contiguous.
+//! deletes the old chunks `n..` in the same atomic `WriteBatch`, so chunk
+//! ids stay contiguous and no reader or crash sees half a document.
 
 use crate::chunk::Chunker;
 use crate::embedder::Embedder;
 use vecstore_core::{
     Error, Filter, Fusion, HybridQuery, Metadata, Neighbor, Query, Record, Result, Value,
 };
-use vecstore_storage::{Collection, VecStore};
+use vecstore_storage::{Collection, VecStore, WriteBatch};
 
 /// A document to ingest with [`DocumentExt::upsert_documents`].
 #[derive(Debug, Clone, PartialEq)]
@@ -157,21 +158,22 @@ pub trait DocumentExt {
             embed_records(&mut records, embedder)?;
         }
         let total = records.len();
-        // Records with vectors go in one atomic batch; text-only records
-        // (keyword-only ingest) go through `index_text`, which the engine
-        // accepts without a vector.
-        let (dense, text_only): (Vec<Record>, Vec<Record>) =
-            records.into_iter().partition(|r| !r.vector.is_empty());
-        if !dense.is_empty() {
-            coll.batch_upsert(dense)?;
-        }
-        for r in text_only {
-            coll.index_text(&r.id, r.text.as_deref().unwrap_or(""))?;
-            coll.update_metadata(&r.id, r.metadata)?;
+        // One atomic write: every new chunk (with its vector, or text-only
+        // for keyword-only ingestion) and the deletes of each document's
+        // chunks past its new end. A crash or a concurrent reader sees the
+        // old version of every document or the new one, never a mix.
+        let mut batch = WriteBatch::new();
+        for r in records {
+            batch.upsert(r);
         }
         for (doc, &n) in docs.iter().zip(&counts) {
-            delete_chunks_from(coll, &doc.id, n)?;
+            let mut stale = n;
+            while coll.get(&chunk_id(&doc.id, stale))?.is_some() {
+                batch.delete(chunk_id(&doc.id, stale));
+                stale += 1;
+            }
         }
+        coll.write(batch)?;
         Ok(total)
     }
 

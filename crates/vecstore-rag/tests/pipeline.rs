@@ -150,3 +150,36 @@ fn doc_id_of_strips_only_a_numeric_suffix() {
     assert_eq!(doc_id_of("plain"), "plain");
     assert_eq!(doc_id_of("x#1#2"), "x#1");
 }
+
+#[test]
+fn failed_reingest_leaves_the_old_version_whole() {
+    let dir = tempfile::tempdir().unwrap();
+    let db = VecDatabase::open(dir.path()).unwrap();
+    let coll = db.get_or_create_collection("docs").unwrap();
+    let small = RecursiveSplitter::new(40, 0).unwrap();
+    let e64 = HashingEmbedder::new(64).unwrap();
+    let n = coll
+        .upsert_document("d", RUST, Metadata::new(), &small, &e64)
+        .unwrap();
+    let before: Vec<_> = (0..n)
+        .map(|i| coll.get(&format!("d#{i}")).unwrap().unwrap())
+        .collect();
+    // A new version embedded at the wrong dimension is refused as a whole:
+    // no chunk of it is stored and no old chunk is deleted.
+    let e32 = HashingEmbedder::new(32).unwrap();
+    assert!(
+        coll.upsert_document("d", "Short.", Metadata::new(), &small, &e32)
+            .is_err()
+    );
+    assert_eq!(coll.count().unwrap(), n);
+    for (i, old) in before.iter().enumerate() {
+        assert_eq!(&coll.get(&format!("d#{i}")).unwrap().unwrap(), old);
+    }
+    // Keyword-only re-ingestion replaces the document in one write too.
+    let docs = [Document::new("d", "Now only keywords here.")];
+    assert_eq!(coll.upsert_documents(&docs, &small, None).unwrap(), 1);
+    assert_eq!(coll.count().unwrap(), 1);
+    let d0 = coll.get("d#0").unwrap().unwrap();
+    assert!(d0.vector.is_empty());
+    assert_eq!(d0.text.as_deref(), Some("Now only keywords here."));
+}
