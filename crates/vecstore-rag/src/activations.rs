@@ -79,15 +79,42 @@ pub(crate) fn add_bias(src: &[f32], bias: &[f32], out: &mut [f32]) {
     }
 }
 
+/// Lanes of the reductions below: float sums and maxima only vectorise
+/// with independent accumulators (addition order is otherwise fixed).
+const LANES: usize = 8;
+
+/// Maximum of a row, by lanes.
+fn max_of(row: &[f32]) -> f32 {
+    let mut acc = [f32::NEG_INFINITY; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a = a.max(*v);
+        }
+    }
+    let m = tail.iter().copied().fold(f32::NEG_INFINITY, f32::max);
+    acc.iter().copied().fold(m, f32::max)
+}
+
+/// Sum of a row, by lanes.
+fn sum_of(row: &[f32]) -> f32 {
+    let mut acc = [0.0f32; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let tail = chunks.remainder();
+    for c in chunks {
+        for (a, v) in acc.iter_mut().zip(c) {
+            *a += v;
+        }
+    }
+    acc.iter().sum::<f32>() + tail.iter().sum::<f32>()
+}
+
 /// Softmax of one row in place.
 pub(crate) fn softmax(row: &mut [f32]) {
-    let max = row.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    let mut sum = 0.0f32;
-    for v in row.iter_mut() {
-        *v = exp(*v - max);
-        sum += *v;
-    }
-    let inv = 1.0 / sum;
+    let max = max_of(row);
+    row.iter_mut().for_each(|v| *v = exp(*v - max));
+    let inv = 1.0 / sum_of(row);
     row.iter_mut().for_each(|v| *v *= inv);
 }
 
