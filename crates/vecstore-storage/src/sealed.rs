@@ -236,15 +236,15 @@ fn check_offsets(f: &SegmentFile, what: &str, offsets: u32, blob: u32, rows: u32
 
 /// Validates the metadata archive (bytecheck, cached per file) and its row
 /// count.
-fn check_meta_rows(f: &SegmentFile, rows: u32) -> Result<()> {
-    let n = f.access_rkyv::<StoredRows>(section::META_RKYV)?.len();
-    if n != rows as usize {
+fn check_meta_rows(f: &SegmentFile, rows: u32) -> Result<&rkyv::Archived<StoredRows>> {
+    let archive = f.access_rkyv::<StoredRows>(section::META_RKYV)?;
+    if archive.len() != rows as usize {
         return Err(corrupt(
             f.path(),
             "metadata archive has the wrong row count",
         ));
     }
-    Ok(())
+    Ok(archive)
 }
 
 fn build_dense<'a>(f: &'a SegmentFile, h: &SegmentHeader) -> Result<Option<Dense<'a>>> {
@@ -440,7 +440,17 @@ impl SealedSegment {
     /// before [`row_metadata`](Self::row_metadata); cheap after the first
     /// time.
     pub(crate) fn check_metadata(&self) -> Result<()> {
-        check_meta_rows(self.file(), self.rows())
+        check_meta_rows(self.file(), self.rows()).map(|_| ())
+    }
+
+    /// The metadata of `row`, checking the archive first (one archive
+    /// access: the check hands back the validated archive).
+    pub(crate) fn metadata(&self, row: u32) -> Result<Metadata> {
+        let rows = check_meta_rows(self.file(), self.rows())?;
+        Ok(rows
+            .get(row as usize)
+            .map(|f| load_row(f))
+            .unwrap_or_default())
     }
 
     /// The metadata of `row`. The archive must have passed
@@ -472,11 +482,10 @@ impl SealedSegment {
     }
 
     pub(crate) fn record(&self, row: u32) -> Result<Record> {
-        self.check_metadata()?;
         Ok(Record {
             id: self.id(row),
             vector: self.vector(row)?.unwrap_or_default(),
-            metadata: self.row_metadata(row),
+            metadata: self.metadata(row)?,
             text: self.text(row),
         })
     }

@@ -94,10 +94,7 @@ impl SegRef<'_> {
     pub(crate) fn metadata(&self, row: u32) -> Result<Metadata> {
         match self {
             SegRef::Mem(m) => Ok(m.metadata(row).clone()),
-            SegRef::Disk(s) => {
-                s.check_metadata()?;
-                Ok(s.row_metadata(row))
-            }
+            SegRef::Disk(s) => s.metadata(row),
         }
     }
 
