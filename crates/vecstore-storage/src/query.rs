@@ -3,6 +3,7 @@
 
 use crate::engine::Engine;
 use crate::mutable::MutableData;
+use crate::sealed::MetadataRows;
 use crate::view::{SegData, SegRef, View, read};
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -331,6 +332,8 @@ pub(crate) fn live_in_entries(v: &View) -> usize {
 }
 
 fn fill_metadata(view: &View, hits: &mut [Hit]) -> Result<()> {
+    // One archive access per sealed segment, not per hit.
+    let mut archives: Vec<(usize, MetadataRows<'_>)> = Vec::new();
     for h in hits.iter_mut() {
         if h.metadata.is_some() {
             continue;
@@ -338,7 +341,14 @@ fn fill_metadata(view: &View, hits: &mut [Hit]) -> Result<()> {
         if let Some((i, row)) = h.src {
             h.metadata = Some(match &view.entries[i].data {
                 SegData::Frozen(f) => read(f).metadata(row).clone(),
-                SegData::Sealed(s) => SegRef::Disk(s).metadata(row)?,
+                SegData::Sealed(s) => match archives.iter().find(|(at, _)| *at == i) {
+                    Some((_, rows)) => rows.get(row),
+                    None => {
+                        let rows = s.metadata_rows()?;
+                        archives.push((i, rows));
+                        rows.get(row)
+                    }
+                },
             });
         }
     }

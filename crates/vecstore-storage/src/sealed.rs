@@ -199,6 +199,8 @@ pub(crate) struct SealedSegment {
     file_bytes: u64,
     /// Decoded on the first filtered query, so opening stays cheap.
     meta_index: OnceLock<MetaIndex>,
+    ids: BlobAt,
+    texts: BlobAt,
 }
 
 fn corrupt(path: &Path, reason: impl Into<String>) -> Error {
@@ -218,8 +220,33 @@ fn section_len(f: &SegmentFile, id: u32) -> Result<u64> {
         .ok_or_else(|| corrupt(f.path(), format!("required section {id} is missing")))
 }
 
-fn check_offsets(f: &SegmentFile, what: &str, offsets: u32, blob: u32, rows: u32) -> Result<()> {
+/// Where one row table (ids or texts) lies in the mapped file: its `u64`
+/// offsets section (rows + 1 entries, monotone, last = blob length) and its
+/// byte blob, both verified at open.
+#[derive(Debug, Clone)]
+struct BlobAt {
+    offsets: std::ops::Range<usize>,
+    bytes: std::ops::Range<usize>,
+}
+
+fn section_range(f: &SegmentFile, id: u32) -> Result<std::ops::Range<usize>> {
+    let s = f
+        .sections()
+        .iter()
+        .find(|s| s.id == id)
+        .ok_or_else(|| corrupt(f.path(), format!("required section {id} is missing")))?;
+    Ok(s.offset as usize..(s.offset + s.len) as usize)
+}
+
+fn check_offsets(
+    f: &SegmentFile,
+    what: &str,
+    offsets: u32,
+    blob: u32,
+    rows: u32,
+) -> Result<BlobAt> {
     let o = f.u64s(offsets)?;
+    bytes(f, blob)?;
     let len = section_len(f, blob)?;
     let path = f.path();
     if o.len() != rows as usize + 1 || o.first() != Some(&0) {
@@ -231,7 +258,10 @@ fn check_offsets(f: &SegmentFile, what: &str, offsets: u32, blob: u32, rows: u32
     if o.windows(2).any(|w| w[0] > w[1]) || o[rows as usize] != len {
         return Err(corrupt(path, format!("{what} offsets are not monotone")));
     }
-    Ok(())
+    Ok(BlobAt {
+        offsets: section_range(f, offsets)?,
+        bytes: section_range(f, blob)?,
+    })
 }
 
 /// Validates the metadata archive (bytecheck, cached per file) and its row
@@ -308,13 +338,13 @@ impl SealedSegment {
         if no_vector.max().is_some_and(|m| m >= rows) || has_text.max().is_some_and(|m| m >= rows) {
             return Err(corrupt(path, "row bitmap beyond the segment"));
         }
-        check_offsets(&file, "id", section::ID_OFFSETS, section::ID_BYTES, rows)?;
+        let ids = check_offsets(&file, "id", section::ID_OFFSETS, section::ID_BYTES, rows)?;
         // Small metadata archives are validated now; a large one on first
         // use (`check_metadata`), so open time does not grow with the rows.
         if section_len(&file, section::META_RKYV)? <= EAGER_VERIFY_BYTES {
             check_meta_rows(&file, rows)?;
         }
-        check_offsets(
+        let texts = check_offsets(
             &file,
             "text",
             section::TEXT_OFFSETS,
@@ -348,6 +378,8 @@ impl SealedSegment {
             has_text,
             file_bytes,
             meta_index: OnceLock::new(),
+            ids,
+            texts,
         })
     }
 
@@ -401,28 +433,35 @@ impl SealedSegment {
         self.cell.borrow_owner()
     }
 
-    /// Row `row`'s slice of a blob section, via its offsets section; empty
-    /// when the sections cannot be read (they were validated at open).
-    fn blob(&self, offsets: u32, blob: u32, row: u32) -> &[u8] {
+    /// Row `row`'s slice of a row table (ids or texts); empty when `row` is
+    /// out of range. The ranges were verified at open, so this is two
+    /// loads from the map and no section lookup.
+    fn blob(&self, at: &BlobAt, row: u32) -> &[u8] {
         let f = self.file();
-        let (Ok(o), Ok(b)) = (f.u64s(offsets), bytes(f, blob)) else {
-            return &[];
+        let o = f.raw(at.offsets.clone());
+        let r = row as usize * 8;
+        let read = |i: usize| -> Option<usize> {
+            let b: [u8; 8] = o.get(i..i + 8)?.try_into().ok()?;
+            usize::try_from(u64::from_le_bytes(b)).ok()
         };
-        let r = row as usize;
-        match (o.get(r), o.get(r + 1)) {
-            (Some(&s), Some(&e)) => b.get(s as usize..e as usize).unwrap_or(&[]),
+        match (read(r), read(r + 8)) {
+            (Some(s), Some(e)) => f.raw(at.bytes.clone()).get(s..e).unwrap_or(&[]),
             _ => &[],
         }
     }
 
     fn id_bytes(&self, row: u32) -> &[u8] {
-        self.blob(section::ID_OFFSETS, section::ID_BYTES, row)
+        self.blob(&self.ids, row)
     }
 
     /// The id of `row` (ids are valid UTF-8 when written; damage shows as
     /// replacement characters rather than a panic).
     pub(crate) fn id(&self, row: u32) -> String {
-        String::from_utf8_lossy(self.id_bytes(row)).into_owned()
+        let b = self.id_bytes(row);
+        match std::str::from_utf8(b) {
+            Ok(s) => s.to_owned(),
+            Err(_) => String::from_utf8_lossy(b).into_owned(),
+        }
     }
 
     /// The newest row with `id` (dead or not).
@@ -446,11 +485,13 @@ impl SealedSegment {
     /// The metadata of `row`, checking the archive first (one archive
     /// access: the check hands back the validated archive).
     pub(crate) fn metadata(&self, row: u32) -> Result<Metadata> {
-        let rows = check_meta_rows(self.file(), self.rows())?;
-        Ok(rows
-            .get(row as usize)
-            .map(|f| load_row(f))
-            .unwrap_or_default())
+        Ok(self.metadata_rows()?.get(row))
+    }
+
+    /// The validated metadata archive, for reading several rows with one
+    /// archive access.
+    pub(crate) fn metadata_rows(&self) -> Result<MetadataRows<'_>> {
+        check_meta_rows(self.file(), self.rows()).map(MetadataRows)
     }
 
     /// The metadata of `row`. The archive must have passed
@@ -470,7 +511,7 @@ impl SealedSegment {
         if !self.has_text.contains(row) {
             return None;
         }
-        let b = self.blob(section::TEXT_OFFSETS, section::TEXT_BYTES, row);
+        let b = self.blob(&self.texts, row);
         Some(String::from_utf8_lossy(b).into_owned())
     }
 
@@ -533,6 +574,21 @@ impl SealedSegment {
         self.no_vector.serialized_size()
             + self.has_text.serialized_size()
             + self.meta_index.get().map_or(0, MetaIndex::memory_bytes)
+    }
+}
+
+/// A segment's validated metadata archive (see
+/// [`SealedSegment::metadata_rows`]).
+#[derive(Clone, Copy)]
+pub(crate) struct MetadataRows<'a>(&'a rkyv::Archived<StoredRows>);
+
+impl MetadataRows<'_> {
+    /// The metadata of `row` (empty past the end).
+    pub(crate) fn get(&self, row: u32) -> Metadata {
+        self.0
+            .get(row as usize)
+            .map(|f| load_row(f))
+            .unwrap_or_default()
     }
 }
 

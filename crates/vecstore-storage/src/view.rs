@@ -17,7 +17,7 @@ use crate::mutable::{MutableData, flat_search};
 use crate::sealed::SealedSegment;
 use roaring::RoaringBitmap;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
-use vecstore_core::{Filter, Metadata, Record, Result};
+use vecstore_core::{Filter, Record, Result};
 use vecstore_index::SearchFilter;
 use vecstore_sparse::{CorpusStats, KeywordFilter};
 
@@ -88,13 +88,6 @@ impl SegRef<'_> {
         match self {
             SegRef::Mem(m) => m.id(row).to_string(),
             SegRef::Disk(s) => s.id(row),
-        }
-    }
-
-    pub(crate) fn metadata(&self, row: u32) -> Result<Metadata> {
-        match self {
-            SegRef::Mem(m) => Ok(m.metadata(row).clone()),
-            SegRef::Disk(s) => s.metadata(row),
         }
     }
 
@@ -172,8 +165,11 @@ impl SegRef<'_> {
                 })
             }
             SegRef::Disk(s) => {
+                // An empty deny-set is no filter: the index then takes its
+                // unfiltered path (no per-candidate set lookups).
                 let sf = match &allow {
                     Some(a) => SearchFilter::allow(a),
+                    None if deny.is_empty() => SearchFilter::NONE,
                     None => SearchFilter::deny(&deny),
                 };
                 s.dense_search(query, k, ef, exact, &sf)

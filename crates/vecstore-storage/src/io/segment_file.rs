@@ -660,6 +660,13 @@ impl SegmentFile {
         &self.sections
     }
 
+    /// Bytes `range` of the mapped file, empty when out of bounds. For
+    /// callers that resolved (and verified) a section once and keep its
+    /// byte range, so hot paths skip the section-table lookup.
+    pub fn raw(&self, range: std::ops::Range<usize>) -> &[u8] {
+        self.map.bytes().get(range).unwrap_or(&[])
+    }
+
     /// File length in bytes.
     pub fn len_bytes(&self) -> u64 {
         self.map.bytes().len() as u64
