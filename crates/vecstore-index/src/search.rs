@@ -87,10 +87,12 @@ fn vector_lines(dim: usize) -> usize {
 ///
 /// Memory latency, not arithmetic, bounds this loop once the vectors
 /// outgrow L2: an expansion first marks the node's unvisited neighbours,
-/// then prefetches the first of their vectors and, while computing each
-/// distance, the vector two places ahead (so a few loads are in flight and
-/// the CPU's fill buffers are not swamped), and finally the link list of
-/// the next node to expand.
+/// then prefetches the first of their vectors and the link list of the
+/// node most likely expanded next (the closest unexpanded one, so that
+/// list has the whole distance loop to arrive; a closer row entering the
+/// pool meanwhile is prefetched at the end), and while computing each
+/// distance prefetches the vector two places ahead (so a few loads are in
+/// flight and the CPU's fill buffers are not swamped).
 pub(crate) fn search_pool<L: Links, V: VectorSource>(
     g: &L,
     vectors: &V,
@@ -128,6 +130,12 @@ pub(crate) fn search_pool<L: Links, V: VectorSource>(
         for &nb in fresh.iter().take(AHEAD) {
             prefetch(vectors.vector(nb), lines);
         }
+        let guess = pool.peek().map(|n| n.id);
+        if level == 0
+            && let Some(id) = guess
+        {
+            g.prefetch_level0(id);
+        }
         let mut bound = pool.bound();
         for (i, &nb) in fresh.iter().enumerate() {
             if let Some(&next) = fresh.get(i + AHEAD) {
@@ -140,6 +148,7 @@ pub(crate) fn search_pool<L: Links, V: VectorSource>(
         }
         if level == 0
             && let Some(next) = pool.peek()
+            && Some(next.id) != guess
         {
             g.prefetch_level0(next.id);
         }
