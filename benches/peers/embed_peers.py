@@ -1,8 +1,17 @@
 """sentence-transformers peer for `vecstore-bench embed-bench`: embeds the same
 SciFact texts (title + " " + text) with the same batch size on the CPU with a
-fixed number of torch threads, and prints {"docs_per_s": ...} as JSON."""
+fixed number of torch threads.
+
+Default mode: embeds the first --limit texts once and prints
+{"docs_per_s": ...} as JSON.
+
+--serve: loads the model and texts, prints {"ready": ...}, then for each line
+"START END" read from stdin embeds texts[START:END] and prints
+{"seconds": ...}, until EOF. The harness uses it to alternate chunks between
+our embedder and this one, so that machine noise hits both sides alike."""
 import argparse
 import json
+import sys
 import time
 
 
@@ -13,6 +22,7 @@ def main():
     ap.add_argument("--limit", type=int, default=1000)
     ap.add_argument("--batch-size", type=int, default=32)
     ap.add_argument("--threads", type=int, default=2)
+    ap.add_argument("--serve", action="store_true")
     args = ap.parse_args()
 
     import torch
@@ -30,19 +40,27 @@ def main():
                 break
     model = SentenceTransformer(args.model, device="cpu")
     model.encode(texts[: args.batch_size], batch_size=args.batch_size)  # warm-up
-    t0 = time.perf_counter()
-    with torch.inference_mode():
-        model.encode(texts, batch_size=args.batch_size, normalize_embeddings=True)
-    secs = time.perf_counter() - t0
-    print(json.dumps({
+    info = {
         "peer": "sentence-transformers",
         "torch": torch.__version__,
         "threads": torch.get_num_threads(),
         "max_seq_length": model.max_seq_length,
-        "docs": len(texts),
-        "seconds": secs,
-        "docs_per_s": len(texts) / secs,
-    }))
+    }
+
+    def encode(part):
+        t0 = time.perf_counter()
+        with torch.inference_mode():
+            model.encode(part, batch_size=args.batch_size, normalize_embeddings=True)
+        return time.perf_counter() - t0
+
+    if args.serve:
+        print(json.dumps({"ready": True, **info}), flush=True)
+        for line in sys.stdin:
+            start, end = (int(x) for x in line.split())
+            print(json.dumps({"seconds": encode(texts[start:end])}), flush=True)
+        return
+    secs = encode(texts)
+    print(json.dumps({**info, "docs": len(texts), "seconds": secs, "docs_per_s": len(texts) / secs}))
 
 
 if __name__ == "__main__":

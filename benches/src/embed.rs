@@ -34,6 +34,10 @@ pub struct EmbedBenchArgs {
     /// Python with sentence-transformers; runs the peer when given.
     #[arg(long)]
     pub python: Option<PathBuf>,
+    /// Documents per chunk of the throughput run; chunks alternate between
+    /// us and the peer (at least one batch).
+    #[arg(long, default_value_t = 128)]
+    pub chunk: usize,
     /// Write the results as JSON here.
     #[arg(long)]
     pub json: Option<PathBuf>,
@@ -100,6 +104,81 @@ fn cosine(a: &[f32], b: &[f32]) -> f64 {
     dot / (na * nb).max(1e-12)
 }
 
+/// sentence-transformers in `embed_peers.py --serve`: embeds the chunks it
+/// is asked for and reports the seconds each took.
+struct Peer {
+    child: std::process::Child,
+    stdin: std::process::ChildStdin,
+    stdout: std::io::BufReader<std::process::ChildStdout>,
+    info: serde_json::Value,
+}
+
+impl Peer {
+    fn start(python: &Path, args: &EmbedBenchArgs, n: usize) -> Result<Self> {
+        use std::process::Stdio;
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/embed_peers.py");
+        let mut child = std::process::Command::new(python)
+            .arg(&script)
+            .arg("--data")
+            .arg(&args.data)
+            .arg("--model")
+            .arg(&args.model)
+            .args(["--limit", &n.to_string()])
+            .args(["--batch-size", &args.batch_size.to_string()])
+            .args(["--threads", &args.threads.to_string()])
+            .arg("--serve")
+            .stdin(Stdio::piped())
+            .stdout(Stdio::piped())
+            .spawn()
+            .with_context(|| format!("running {}", script.display()))?;
+        let stdin = child.stdin.take().context("peer stdin")?;
+        let stdout = std::io::BufReader::new(child.stdout.take().context("peer stdout")?);
+        let mut peer = Peer {
+            child,
+            stdin,
+            stdout,
+            info: serde_json::Value::Null,
+        };
+        peer.info = peer.read_reply()?;
+        Ok(peer)
+    }
+
+    fn read_reply(&mut self) -> Result<serde_json::Value> {
+        use std::io::BufRead;
+        let mut line = String::new();
+        if self.stdout.read_line(&mut line)? == 0 {
+            bail!("embed_peers.py exited early (see its stderr above)");
+        }
+        serde_json::from_str(&line).with_context(|| format!("embed_peers.py said {line:?}"))
+    }
+
+    /// Seconds the peer took to embed `texts[start..end]`.
+    fn embed(&mut self, start: usize, end: usize) -> Result<f64> {
+        use std::io::Write;
+        writeln!(self.stdin, "{start} {end}")?;
+        self.stdin.flush()?;
+        let reply = self.read_reply()?;
+        reply["seconds"]
+            .as_f64()
+            .with_context(|| format!("embed_peers.py said {reply}"))
+    }
+
+    fn finish(self) -> Result<serde_json::Value> {
+        let Peer {
+            mut child,
+            stdin,
+            info,
+            ..
+        } = self;
+        drop(stdin);
+        let status = child.wait()?;
+        if !status.success() {
+            bail!("embed_peers.py failed: {status}");
+        }
+        Ok(info)
+    }
+}
+
 /// Runs the check and the side-by-side throughput measurement.
 pub fn run(args: &EmbedBenchArgs) -> Result<()> {
     use vecstore_rag::Embedder;
@@ -145,46 +224,76 @@ pub fn run(args: &EmbedBenchArgs) -> Result<()> {
         "cosine vs sentence-transformers on {n_check} docs: min {min_cos:.6}, mean {mean_cos:.6}"
     );
 
-    // 2. Throughput on the first `limit` documents.
+    // 2. Throughput on the first `limit` documents, in chunks that alternate
+    //    between us and sentence-transformers (ABBA order) when the peer
+    //    runs, so that load from elsewhere on the machine hits both sides.
     let n = args.limit.min(docs.len());
     let texts: Vec<&str> = docs[..n].iter().map(|(_, t)| t.as_str()).collect();
+    let chunk = args.chunk.max(args.batch_size).max(1);
+    let mut peer_proc = match &args.python {
+        Some(python) => Some(Peer::start(python, args, n)?),
+        None => None,
+    };
     let _ = embedder.embed_batch(&texts[..args.batch_size.min(n)])?; // warm-up
-    let t0 = Instant::now();
-    let out = embedder.embed_batch(&texts)?;
-    let secs = t0.elapsed().as_secs_f64();
-    let ours_dps = n as f64 / secs;
-    println!("ours (candle): {n} docs in {secs:.2}s = {ours_dps:.1} docs/s");
-    debug_assert_eq!(out.len(), n);
-
-    // 3. sentence-transformers on the same texts and batch size.
+    let (mut ours_secs, mut peer_secs) = (0.0f64, 0.0f64);
+    let mut chunk_ratios = Vec::new();
+    for (i, start) in (0..n).step_by(chunk).enumerate() {
+        let end = (start + chunk).min(n);
+        let ours = || -> Result<f64> {
+            let t0 = Instant::now();
+            let out = embedder.embed_batch(&texts[start..end])?;
+            let secs = t0.elapsed().as_secs_f64();
+            if out.len() != end - start {
+                bail!(
+                    "embedder returned {} vectors for {} texts",
+                    out.len(),
+                    end - start
+                );
+            }
+            Ok(secs)
+        };
+        let (o, p) = match peer_proc.as_mut() {
+            None => (ours()?, None),
+            Some(peer) if i % 2 == 0 => {
+                let o = ours()?;
+                (o, Some(peer.embed(start, end)?))
+            }
+            Some(peer) => {
+                let p = peer.embed(start, end)?;
+                (ours()?, Some(p))
+            }
+        };
+        ours_secs += o;
+        if let Some(p) = p {
+            peer_secs += p;
+            chunk_ratios.push(p / o);
+        }
+    }
+    let ours_dps = n as f64 / ours_secs;
+    println!("ours: {n} docs in {ours_secs:.2}s = {ours_dps:.1} docs/s");
     let mut peer = serde_json::Value::Null;
-    if let Some(python) = &args.python {
-        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("peers/embed_peers.py");
-        let output = std::process::Command::new(python)
-            .arg(&script)
-            .arg("--data")
-            .arg(&args.data)
-            .arg("--model")
-            .arg(&args.model)
-            .args(["--limit", &n.to_string()])
-            .args(["--batch-size", &args.batch_size.to_string()])
-            .args(["--threads", &args.threads.to_string()])
-            .output()
-            .with_context(|| format!("running {}", script.display()))?;
-        if !output.status.success() {
-            bail!(
-                "embed_peers.py failed: {}",
-                String::from_utf8_lossy(&output.stderr)
-            );
-        }
-        peer = serde_json::from_slice(&output.stdout).context("embed_peers.py output")?;
-        if let Some(dps) = peer["docs_per_s"].as_f64() {
-            println!(
-                "sentence-transformers (torch {} threads): {dps:.1} docs/s; ratio ours/st = {:.2}x",
-                args.threads,
-                ours_dps / dps
-            );
-        }
+    let mut ratio = None;
+    if let Some(p) = peer_proc {
+        let info = p.finish()?;
+        let peer_dps = n as f64 / peer_secs;
+        let r = ours_dps / peer_dps;
+        ratio = Some(r);
+        let lo = chunk_ratios.iter().copied().fold(f64::INFINITY, f64::min);
+        let hi = chunk_ratios.iter().copied().fold(0.0f64, f64::max);
+        println!(
+            "sentence-transformers (torch {} threads): {n} docs in {peer_secs:.2}s = {peer_dps:.1} docs/s",
+            args.threads
+        );
+        println!(
+            "ratio ours/st = {r:.2}x ({} alternating chunks of {chunk} docs, per-chunk {lo:.2}x..{hi:.2}x)",
+            chunk_ratios.len()
+        );
+        peer = serde_json::json!({
+            "info": info,
+            "seconds": peer_secs,
+            "docs_per_s": peer_dps,
+            "chunk_ratios": chunk_ratios,
+        });
     }
 
     if let Some(path) = &args.json {
@@ -198,7 +307,8 @@ pub fn run(args: &EmbedBenchArgs) -> Result<()> {
             "docs": n,
             "ours_docs_per_s": ours_dps,
             "peer": peer,
-            "ratio": peer["docs_per_s"].as_f64().map(|p| ours_dps / p),
+            "chunk": chunk,
+            "ratio": ratio,
         });
         std::fs::write(path, serde_json::to_vec_pretty(&j)?)
             .with_context(|| format!("writing {}", path.display()))?;

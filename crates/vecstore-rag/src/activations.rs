@@ -20,16 +20,20 @@ pub(crate) fn exp(x: f32) -> f32 {
     // without `round()`, which SSE2 cannot vectorise.
     const ROUND: f32 = 12_582_912.0;
     let x = x.clamp(-87.0, 88.0);
-    let n = (x * LOG2E + ROUND) - ROUND;
+    let t = x * LOG2E + ROUND;
+    let n = t - ROUND;
     let r = x - n * LN2_HI - n * LN2_LO;
     let p = 1.0
         + r * (1.0
             + r * (0.5
                 + r * (1.0 / 6.0
                     + r * (1.0 / 24.0 + r * (1.0 / 120.0 + r * (1.0 / 720.0 + r / 5040.0))))));
-    // n is in [-126, 127] after the clamp, so the biased exponent is a
-    // normal one.
-    let scale = f32::from_bits(((n as i32 + 127) as u32) << 23);
+    // `t`'s bits are those of 1.5 * 2^23 (0x4B40_0000, low 22 bits zero)
+    // plus `n`, so shifting `bits + 127` left by 23 leaves `n + 127` in the
+    // exponent field: 2^n by integer adds and shifts, which vectorise (a
+    // float-to-int `as` cast saturates and does not). n is in [-126, 127]
+    // after the clamp, so the biased exponent is a normal one.
+    let scale = f32::from_bits(t.to_bits().wrapping_add(127) << 23);
     p * scale
 }
 
@@ -55,28 +59,9 @@ pub(crate) fn gelu(x: f32) -> f32 {
     0.5 * x * (1.0 + erf(x * std::f32::consts::FRAC_1_SQRT_2))
 }
 
-/// `out[i] = gelu(src[i] + bias[i % bias.len()])` row by row.
-pub(crate) fn bias_gelu(src: &[f32], bias: &[f32], out: &mut [f32]) {
-    for (o_row, s_row) in out
-        .chunks_exact_mut(bias.len())
-        .zip(src.chunks_exact(bias.len()))
-    {
-        for ((o, s), b) in o_row.iter_mut().zip(s_row).zip(bias) {
-            *o = gelu(s + b);
-        }
-    }
-}
-
-/// `out[i] = src[i] + bias[i % bias.len()]` row by row.
-pub(crate) fn add_bias(src: &[f32], bias: &[f32], out: &mut [f32]) {
-    for (o_row, s_row) in out
-        .chunks_exact_mut(bias.len())
-        .zip(src.chunks_exact(bias.len()))
-    {
-        for ((o, s), b) in o_row.iter_mut().zip(s_row).zip(bias) {
-            *o = s + b;
-        }
-    }
+/// GELU of every element, in place.
+pub(crate) fn gelu_in_place(xs: &mut [f32]) {
+    xs.iter_mut().for_each(|v| *v = gelu(*v));
 }
 
 /// Lanes of the reductions below: float sums and maxima only vectorise
@@ -118,21 +103,13 @@ pub(crate) fn softmax(row: &mut [f32]) {
     row.iter_mut().for_each(|v| *v *= inv);
 }
 
-/// `out = LayerNorm(a + bias + residual)` for one row, with weights
-/// `gamma`, `beta` and epsilon `eps` (biased variance, as torch).
-pub(crate) fn residual_layer_norm(
-    a: &[f32],
-    bias: &[f32],
-    residual: &[f32],
-    gamma: &[f32],
-    beta: &[f32],
-    eps: f32,
-    out: &mut [f32],
-) {
-    for (((o, x), b), r) in out.iter_mut().zip(a).zip(bias).zip(residual) {
-        *o = x + b + r;
+/// `x = LayerNorm(x + a)` for one row (a residual connection), with
+/// weights `gamma`, `beta` and epsilon `eps` (biased variance, as torch).
+pub(crate) fn add_layer_norm(x: &mut [f32], a: &[f32], gamma: &[f32], beta: &[f32], eps: f32) {
+    for (v, a) in x.iter_mut().zip(a) {
+        *v += a;
     }
-    layer_norm(out, gamma, beta, eps);
+    layer_norm(x, gamma, beta, eps);
 }
 
 /// LayerNorm of one row in place.
@@ -213,13 +190,12 @@ mod tests {
             assert!((f64::from(*a) - b).abs() < 1e-6);
         }
 
-        let a = [1.0f32, 2.0, 3.0, 4.0];
-        let bias = [0.5f32; 4];
+        let a = [1.5f32, 2.5, 3.5, 4.5];
         let res = [0.0f32, -1.0, 1.0, 0.0];
         let gamma = [1.0f32, 2.0, 1.0, 1.0];
         let beta = [0.0f32, 0.0, 1.0, 0.0];
-        let mut out = [0.0f32; 4];
-        residual_layer_norm(&a, &bias, &res, &gamma, &beta, 1e-12, &mut out);
+        let mut out = res;
+        add_layer_norm(&mut out, &a, &gamma, &beta, 1e-12);
         let x = [1.5f64, 1.5, 4.5, 4.5];
         let mean = 3.0;
         let sd = (x.iter().map(|v| (v - mean) * (v - mean)).sum::<f64>() / 4.0).sqrt();

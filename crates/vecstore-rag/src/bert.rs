@@ -3,18 +3,28 @@
 //! CPU, for texts packed without padding.
 //!
 //! Why not candle-transformers' `BertModel`: it pads every batch to its
-//! longest text, runs each element-wise op (bias, mask, softmax in five
-//! passes, erf-GELU through a scalar libm `erf`) on one thread, and copies
-//! the per-head tensors to contiguous layouts. Here the tokens of all texts
-//! of a pass are stacked into one `(tokens, hidden)` matrix, so the dense
-//! layers are single large matrix products (candle's `gemm`, which uses
-//! rayon's threads); attention runs per text on strided views of the fused
-//! QKV product, so no padding and no mask exist; the element-wise work is
-//! fused per row ([`crate::activations`]) and spread over rayon's threads.
+//! longest text, runs each element-wise op on one thread, allocates a fresh
+//! tensor per op and copies the per-head tensors to contiguous layouts.
+//!
+//! Here the texts of a call are cut into groups of consecutive texts of at
+//! most [`GROUP_TOKENS`] tokens, and rayon's threads take whole groups (data
+//! parallelism): one thread runs a group through every layer with
+//! single-threaded matrix products ([`crate::matmul`], the `gemm` crate's
+//! kernel) into buffers it keeps between groups and calls (no allocation,
+//! no page faults, no synchronisation inside a pass, activations of a group
+//! stay in cache). The tokens of a group are stacked into one
+//! `(tokens, hidden)` matrix, so the dense layers are single products;
+//! attention runs per text and head on strided views of the fused QKV
+//! product and writes into its columns of the context, so there is no
+//! padding and no mask; biases are pre-filled into the outputs of the
+//! products, GELU and residual + LayerNorm run in place
+//! ([`crate::activations`]).
 
 use crate::activations;
-use candle_core::{Device, Storage, Tensor};
+use crate::matmul::{View, ViewMut, matmul};
+use candle_core::Tensor;
 use rayon::prelude::*;
+use std::cell::RefCell;
 use std::collections::HashMap;
 use vecstore_core::{Error, Result};
 
@@ -42,42 +52,15 @@ fn default_act() -> String {
     "gelu".into()
 }
 
-/// Rows of element-wise work per rayon task.
-const ROWS_PER_TASK: usize = 32;
+/// Tokens of one group (one thread's unit of work) at most, unless a single
+/// text is longer. Large enough for efficient products, small enough that a
+/// group's activations stay in cache and the threads' loads even out.
+const GROUP_TOKENS: usize = 512;
 
 fn embed_err(reason: impl Into<String>) -> Error {
     Error::Embedding {
         reason: reason.into(),
     }
-}
-
-pub(crate) fn candle_err(e: candle_core::Error) -> Error {
-    embed_err(e.to_string())
-}
-
-/// Runs `f` on the `f32` elements of a CPU tensor (from its start offset).
-fn with_slice<R>(t: &Tensor, f: impl FnOnce(&[f32]) -> R) -> Result<R> {
-    let (storage, layout) = t.storage_and_layout();
-    match &*storage {
-        Storage::Cpu(cpu) => {
-            let all = cpu.as_slice::<f32>().map_err(candle_err)?;
-            let n = layout.shape().elem_count();
-            let start = layout.start_offset();
-            if !layout.is_contiguous() || start + n > all.len() {
-                return Err(embed_err("internal: non-contiguous tensor"));
-            }
-            Ok(f(&all[start..start + n]))
-        }
-        _ => Err(embed_err("internal: tensor is not on the CPU")),
-    }
-}
-
-/// A weight matrix stored as `(in, out)` for `x (rows, in) @ w`.
-fn linear_weight(tensors: &HashMap<String, Tensor>, name: &str) -> Result<Tensor> {
-    let w = tensor(tensors, name)?;
-    w.t()
-        .and_then(|t| t.contiguous())
-        .map_err(|e| embed_err(format!("{name}: {e}")))
 }
 
 fn tensor<'a>(tensors: &'a HashMap<String, Tensor>, name: &str) -> Result<&'a Tensor> {
@@ -87,6 +70,7 @@ fn tensor<'a>(tensors: &'a HashMap<String, Tensor>, name: &str) -> Result<&'a Te
         .ok_or_else(|| embed_err(format!("model.safetensors has no tensor {name}")))
 }
 
+/// The values of tensor `name` in row-major order, which must number `len`.
 fn vector(tensors: &HashMap<String, Tensor>, name: &str, len: usize) -> Result<Vec<f32>> {
     let v: Vec<f32> = tensor(tensors, name)?
         .flatten_all()
@@ -102,17 +86,50 @@ fn vector(tensors: &HashMap<String, Tensor>, name: &str, len: usize) -> Result<V
     Ok(v)
 }
 
+/// A torch `Linear` weight (`out x in`, row-major) as the `(in, out)`
+/// row-major matrix `x (rows, in) @ w` needs, scaled by `scale`.
+fn linear_weight(
+    tensors: &HashMap<String, Tensor>,
+    name: &str,
+    inp: usize,
+    out: usize,
+    scale: f32,
+) -> Result<Vec<f32>> {
+    let w = vector(tensors, name, out * inp)?;
+    let mut t = vec![0.0f32; inp * out];
+    for (o, row) in w.chunks_exact(inp).enumerate() {
+        for (i, v) in row.iter().enumerate() {
+            t[i * out + o] = v * scale;
+        }
+    }
+    Ok(t)
+}
+
+/// Writes the columns of `parts` (each `(rows, width_p)` row-major) side by
+/// side into one `(rows, sum width_p)` row-major matrix.
+fn concat_columns(parts: &[(&[f32], usize)], rows: usize) -> Vec<f32> {
+    let width: usize = parts.iter().map(|p| p.1).sum();
+    let mut out = Vec::with_capacity(rows * width);
+    for r in 0..rows {
+        for (data, w) in parts {
+            out.extend_from_slice(&data[r * w..(r + 1) * w]);
+        }
+    }
+    out
+}
+
+/// Weights of one encoder layer; matrices are `(in, out)` row-major.
 struct Layer {
     /// `(hidden, 3 hidden)`: query (pre-scaled by `1/sqrt(head_dim)`), key, value.
-    qkv_w: Tensor,
+    qkv_w: Vec<f32>,
     qkv_b: Vec<f32>,
-    out_w: Tensor,
+    out_w: Vec<f32>,
     out_b: Vec<f32>,
     ln1_g: Vec<f32>,
     ln1_b: Vec<f32>,
-    ff1_w: Tensor,
+    ff1_w: Vec<f32>,
     ff1_b: Vec<f32>,
-    ff2_w: Tensor,
+    ff2_w: Vec<f32>,
     ff2_b: Vec<f32>,
     ln2_g: Vec<f32>,
     ln2_b: Vec<f32>,
@@ -127,6 +144,44 @@ pub(crate) struct BertEncoder {
     ln_g: Vec<f32>,
     ln_b: Vec<f32>,
     layers: Vec<Layer>,
+}
+
+/// Activation buffers of one thread, grown on demand and kept for the
+/// thread's next group.
+#[derive(Default)]
+struct Scratch {
+    /// `(tokens, hidden)`: the hidden states.
+    x: Vec<f32>,
+    /// `(tokens, 3 hidden)`: fused Q, K, V.
+    qkv: Vec<f32>,
+    /// `(tokens, hidden)`: attention context, then sub-layer outputs.
+    ctx: Vec<f32>,
+    /// `(tokens, hidden)`: output of the attention projection and of the
+    /// second feed-forward product.
+    proj: Vec<f32>,
+    /// `(tokens, intermediate)`: feed-forward activations.
+    ff: Vec<f32>,
+    /// `(n, n)`: attention scores of one text and head.
+    scores: Vec<f32>,
+}
+
+thread_local! {
+    static SCRATCH: RefCell<Scratch> = RefCell::new(Scratch::default());
+}
+
+/// The first `len` elements of `v`, growing it if needed.
+fn buf(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
+    if v.len() < len {
+        v.resize(len, 0.0);
+    }
+    &mut v[..len]
+}
+
+/// Fills every `bias.len()`-wide row of `out` with `bias`.
+fn fill_rows(out: &mut [f32], bias: &[f32]) {
+    for row in out.chunks_exact_mut(bias.len()) {
+        row.copy_from_slice(bias);
+    }
 }
 
 impl BertEncoder {
@@ -146,7 +201,8 @@ impl BertEncoder {
             )));
         }
         let head_dim = h / cfg.num_attention_heads;
-        let scale = 1.0 / (head_dim as f64).sqrt();
+        let scale = (1.0 / (head_dim as f64).sqrt()) as f32;
+        let inter = cfg.intermediate_size;
         let word = vector(
             tensors,
             "embeddings.word_embeddings.weight",
@@ -162,59 +218,39 @@ impl BertEncoder {
             "embeddings.token_type_embeddings.weight",
             cfg.type_vocab_size * h,
         )?;
+        if token_types.len() < h {
+            return Err(embed_err("type_vocab_size is 0"));
+        }
         let ln_g = vector(tensors, "embeddings.LayerNorm.weight", h)?;
         let ln_b = vector(tensors, "embeddings.LayerNorm.bias", h)?;
         let mut layers = Vec::with_capacity(cfg.num_hidden_layers);
         for i in 0..cfg.num_hidden_layers {
             let p = format!("encoder.layer.{i}");
-            let load = || -> candle_core::Result<Tensor> {
-                let q = (tensor(tensors, &format!("{p}.attention.self.query.weight"))
-                    .map_err(|e| candle_core::Error::Msg(e.to_string()))?
-                    * scale)?;
-                let k = tensor(tensors, &format!("{p}.attention.self.key.weight"))
-                    .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-                let v = tensor(tensors, &format!("{p}.attention.self.value.weight"))
-                    .map_err(|e| candle_core::Error::Msg(e.to_string()))?;
-                Tensor::cat(&[&q, k, v], 0)?.t()?.contiguous()
+            let lw = |name: &str, inp, out, scale| {
+                linear_weight(tensors, &format!("{p}.{name}.weight"), inp, out, scale)
             };
-            let qkv_w = load().map_err(|e| embed_err(format!("{p} attention: {e}")))?;
-            let mut qkv_b = vector(tensors, &format!("{p}.attention.self.query.bias"), h)?;
-            qkv_b.iter_mut().for_each(|b| *b *= scale as f32);
-            qkv_b.extend(vector(tensors, &format!("{p}.attention.self.key.bias"), h)?);
-            qkv_b.extend(vector(
-                tensors,
-                &format!("{p}.attention.self.value.bias"),
-                h,
-            )?);
-            let inter = cfg.intermediate_size;
+            let v = |name: &str, len| vector(tensors, &format!("{p}.{name}"), len);
+            let q = lw("attention.self.query", h, h, scale)?;
+            let k = lw("attention.self.key", h, h, 1.0)?;
+            let vw = lw("attention.self.value", h, h, 1.0)?;
+            let mut qkv_b = v("attention.self.query.bias", h)?;
+            qkv_b.iter_mut().for_each(|b| *b *= scale);
+            qkv_b.extend(v("attention.self.key.bias", h)?);
+            qkv_b.extend(v("attention.self.value.bias", h)?);
             layers.push(Layer {
-                qkv_w,
+                qkv_w: concat_columns(&[(&q, h), (&k, h), (&vw, h)], h),
                 qkv_b,
-                out_w: linear_weight(tensors, &format!("{p}.attention.output.dense.weight"))?,
-                out_b: vector(tensors, &format!("{p}.attention.output.dense.bias"), h)?,
-                ln1_g: vector(
-                    tensors,
-                    &format!("{p}.attention.output.LayerNorm.weight"),
-                    h,
-                )?,
-                ln1_b: vector(tensors, &format!("{p}.attention.output.LayerNorm.bias"), h)?,
-                ff1_w: linear_weight(tensors, &format!("{p}.intermediate.dense.weight"))?,
-                ff1_b: vector(tensors, &format!("{p}.intermediate.dense.bias"), inter)?,
-                ff2_w: linear_weight(tensors, &format!("{p}.output.dense.weight"))?,
-                ff2_b: vector(tensors, &format!("{p}.output.dense.bias"), h)?,
-                ln2_g: vector(tensors, &format!("{p}.output.LayerNorm.weight"), h)?,
-                ln2_b: vector(tensors, &format!("{p}.output.LayerNorm.bias"), h)?,
+                out_w: lw("attention.output.dense", h, h, 1.0)?,
+                out_b: v("attention.output.dense.bias", h)?,
+                ln1_g: v("attention.output.LayerNorm.weight", h)?,
+                ln1_b: v("attention.output.LayerNorm.bias", h)?,
+                ff1_w: lw("intermediate.dense", h, inter, 1.0)?,
+                ff1_b: v("intermediate.dense.bias", inter)?,
+                ff2_w: lw("output.dense", inter, h, 1.0)?,
+                ff2_b: v("output.dense.bias", h)?,
+                ln2_g: v("output.LayerNorm.weight", h)?,
+                ln2_b: v("output.LayerNorm.bias", h)?,
             });
-            let want = [(h, 3 * h), (h, h), (h, inter), (inter, h)];
-            let l = layers.last().expect("pushed above");
-            for (w, dims) in [&l.qkv_w, &l.out_w, &l.ff1_w, &l.ff2_w].iter().zip(want) {
-                if w.dims() != [dims.0, dims.1] {
-                    return Err(embed_err(format!(
-                        "{p}: weight of shape {:?}, the config implies {dims:?}",
-                        w.dims()
-                    )));
-                }
-            }
         }
         Ok(BertEncoder {
             token_type0: token_types[..h].to_vec(),
@@ -239,11 +275,8 @@ impl BertEncoder {
 
     /// Mean-pooled, L2-normalised vectors of `seqs` (token ids, each
     /// non-empty and at most [`max_positions`](Self::max_positions) long),
-    /// computed in one pass.
+    /// in order; groups of texts run in parallel on rayon's threads.
     pub(crate) fn embed(&self, seqs: &[&[u32]]) -> Result<Vec<Vec<f32>>> {
-        let h = self.cfg.hidden_size;
-        let mut starts = Vec::with_capacity(seqs.len());
-        let mut total = 0usize;
         for s in seqs {
             if s.is_empty() || s.len() > self.cfg.max_position_embeddings {
                 return Err(embed_err(format!(
@@ -258,174 +291,198 @@ impl BertEncoder {
                     self.cfg.vocab_size
                 )));
             }
-            starts.push(total);
-            total += s.len();
         }
-        if total == 0 {
-            return Ok(Vec::new());
-        }
-        // (token id, position) of every row.
-        let rows: Vec<(u32, usize)> = seqs
-            .iter()
-            .flat_map(|s| s.iter().enumerate().map(|(p, &id)| (id, p)))
-            .collect();
-        let mut x = vec![0.0f32; total * h];
-        let eps = self.cfg.layer_norm_eps as f32;
-        x.par_chunks_mut(h * ROWS_PER_TASK)
-            .zip(rows.par_chunks(ROWS_PER_TASK))
-            .for_each(|(xs, rs)| {
-                for (row, &(id, pos)) in xs.chunks_exact_mut(h).zip(rs) {
-                    let w = &self.word[id as usize * h..][..h];
-                    let p = &self.position[pos * h..][..h];
-                    for (((o, a), b), c) in row.iter_mut().zip(w).zip(p).zip(&self.token_type0) {
-                        *o = a + b + c;
-                    }
-                    activations::layer_norm(row, &self.ln_g, &self.ln_b, eps);
+        // Consecutive texts up to GROUP_TOKENS tokens per group.
+        let mut groups: Vec<(usize, usize, usize)> = Vec::new(); // (first, end, tokens)
+        for (i, s) in seqs.iter().enumerate() {
+            match groups.last_mut() {
+                Some(g) if g.2 + s.len() <= GROUP_TOKENS => {
+                    g.1 = i + 1;
+                    g.2 += s.len();
                 }
-            });
-        let mut x = Tensor::from_vec(x, (total, h), &Device::Cpu).map_err(candle_err)?;
-        for layer in &self.layers {
-            x = self.layer_forward(layer, &x, seqs, &starts)?;
+                _ => groups.push((i, i + 1, s.len())),
+            }
         }
-        with_slice(&x, |xs| {
-            seqs.par_iter()
-                .zip(starts.par_iter())
-                .map(|(s, &start)| {
-                    let mut v = vec![0.0f32; h];
-                    for row in xs[start * h..(start + s.len()) * h].chunks_exact(h) {
-                        v.iter_mut().zip(row).for_each(|(a, b)| *a += b);
-                    }
-                    let inv = 1.0 / s.len() as f32;
-                    v.iter_mut().for_each(|a| *a *= inv);
-                    let norm = v.iter().map(|a| a * a).sum::<f32>().sqrt().max(1e-12);
-                    v.iter_mut().for_each(|a| *a /= norm);
-                    v
-                })
-                .collect()
-        })
+        // Largest first, so the last tasks to be picked up are the short ones.
+        groups.sort_by_key(|g| std::cmp::Reverse(g.2));
+        let mut done: Vec<(usize, Vec<Vec<f32>>)> = groups
+            .par_iter()
+            .map(|&(first, end, _)| {
+                let group = &seqs[first..end];
+                let vecs = SCRATCH.with(|cell| match cell.try_borrow_mut() {
+                    Ok(mut scratch) => self.forward(group, &mut scratch),
+                    Err(_) => self.forward(group, &mut Scratch::default()),
+                });
+                (first, vecs)
+            })
+            .collect();
+        done.sort_by_key(|d| d.0);
+        Ok(done.into_iter().flat_map(|d| d.1).collect())
     }
 
-    fn layer_forward(
-        &self,
-        l: &Layer,
-        x: &Tensor,
-        seqs: &[&[u32]],
-        starts: &[usize],
-    ) -> Result<Tensor> {
+    /// Runs one group of texts through the whole model on this thread.
+    fn forward(&self, seqs: &[&[u32]], s: &mut Scratch) -> Vec<Vec<f32>> {
         let h = self.cfg.hidden_size;
-        let total = starts
-            .last()
-            .map_or(0, |s| s + seqs.last().map_or(0, |q| q.len()));
-        let cpu = Device::Cpu;
-        // Fused QKV projection, then bias.
-        let qkv = x.matmul(&l.qkv_w).map_err(candle_err)?;
-        let mut qkv_b = vec![0.0f32; total * 3 * h];
-        with_slice(&qkv, |s| {
-            qkv_b
-                .par_chunks_mut(3 * h * ROWS_PER_TASK)
-                .zip(s.par_chunks(3 * h * ROWS_PER_TASK))
-                .for_each(|(o, s)| activations::add_bias(s, &l.qkv_b, o));
-        })?;
-        drop(qkv);
-        let qkv = Tensor::from_vec(qkv_b, (total, 3 * h), &cpu).map_err(candle_err)?;
+        let total: usize = seqs.iter().map(|q| q.len()).sum();
+        let eps = self.cfg.layer_norm_eps as f32;
+        let x = buf(&mut s.x, total * h);
+        let ids = seqs
+            .iter()
+            .flat_map(|q| q.iter().enumerate().map(|(p, &id)| (id as usize, p)));
+        for (row, (id, pos)) in x.chunks_exact_mut(h).zip(ids) {
+            let w = &self.word[id * h..][..h];
+            let p = &self.position[pos * h..][..h];
+            for (((o, a), b), c) in row.iter_mut().zip(w).zip(p).zip(&self.token_type0) {
+                *o = a + b + c;
+            }
+            activations::layer_norm(row, &self.ln_g, &self.ln_b, eps);
+        }
+        for layer in &self.layers {
+            self.layer_forward(layer, seqs, total, s);
+        }
+        let x = &s.x[..total * h];
+        let mut start = 0;
+        seqs.iter()
+            .map(|q| {
+                let mut v = vec![0.0f32; h];
+                for row in x[start * h..(start + q.len()) * h].chunks_exact(h) {
+                    v.iter_mut().zip(row).for_each(|(a, b)| *a += b);
+                }
+                start += q.len();
+                let inv = 1.0 / q.len() as f32;
+                v.iter_mut().for_each(|a| *a *= inv);
+                let norm = v.iter().map(|a| a * a).sum::<f32>().sqrt().max(1e-12);
+                v.iter_mut().for_each(|a| *a /= norm);
+                v
+            })
+            .collect()
+    }
+
+    /// One encoder layer over the `total` rows of `s.x`, in place.
+    fn layer_forward(&self, l: &Layer, seqs: &[&[u32]], total: usize, s: &mut Scratch) {
+        let h = self.cfg.hidden_size;
+        let inter = self.cfg.intermediate_size;
+        let eps = self.cfg.layer_norm_eps as f32;
+        let Scratch {
+            x,
+            qkv,
+            ctx,
+            proj,
+            ff,
+            scores,
+        } = s;
+        let x = &mut x[..total * h];
+
+        // Fused QKV projection (bias pre-filled).
+        let qkv = buf(qkv, total * 3 * h);
+        fill_rows(qkv, &l.qkv_b);
+        matmul(
+            View::rows(x, total, h),
+            View::rows(&l.qkv_w, h, 3 * h),
+            ViewMut::rows(qkv, total, 3 * h),
+            true,
+        );
 
         // Attention per text, written into its rows of `ctx`.
-        let mut ctx = vec![0.0f32; total * h];
-        let mut parts = Vec::with_capacity(seqs.len());
-        let mut rest: &mut [f32] = &mut ctx;
-        for s in seqs {
-            let (head, tail) = rest.split_at_mut(s.len() * h);
-            parts.push(head);
-            rest = tail;
+        let ctx = buf(ctx, total * h);
+        let mut start = 0;
+        for q in seqs {
+            self.attention(qkv, start, q.len(), ctx, scores);
+            start += q.len();
         }
-        parts
-            .into_par_iter()
-            .zip(starts.par_iter().zip(seqs.par_iter()))
-            .try_for_each(|(out, (&start, s))| self.attention(&qkv, start, s.len(), out))?;
-        drop(qkv);
 
-        // Output projection + residual + LayerNorm.
-        let ctx = Tensor::from_vec(ctx, (total, h), &cpu).map_err(candle_err)?;
-        let attn = ctx.matmul(&l.out_w).map_err(candle_err)?;
-        drop(ctx);
-        let x1 = self.residual_norm(&attn, &l.out_b, x, &l.ln1_g, &l.ln1_b)?;
-        drop(attn);
-        let x1 = Tensor::from_vec(x1, (total, h), &cpu).map_err(candle_err)?;
+        // Output projection, residual, LayerNorm.
+        let proj = buf(proj, total * h);
+        fill_rows(proj, &l.out_b);
+        matmul(
+            View::rows(ctx, total, h),
+            View::rows(&l.out_w, h, h),
+            ViewMut::rows(proj, total, h),
+            true,
+        );
+        for (xr, pr) in x.chunks_exact_mut(h).zip(proj.chunks_exact(h)) {
+            activations::add_layer_norm(xr, pr, &l.ln1_g, &l.ln1_b, eps);
+        }
 
         // Feed-forward: GELU(x W1 + b1) W2 + b2, residual, LayerNorm.
-        let inter = self.cfg.intermediate_size;
-        let f1 = x1.matmul(&l.ff1_w).map_err(candle_err)?;
-        let mut g = vec![0.0f32; total * inter];
-        with_slice(&f1, |s| {
-            g.par_chunks_mut(inter * ROWS_PER_TASK)
-                .zip(s.par_chunks(inter * ROWS_PER_TASK))
-                .for_each(|(o, s)| activations::bias_gelu(s, &l.ff1_b, o));
-        })?;
-        drop(f1);
-        let g = Tensor::from_vec(g, (total, inter), &cpu).map_err(candle_err)?;
-        let f2 = g.matmul(&l.ff2_w).map_err(candle_err)?;
-        drop(g);
-        let out = self.residual_norm(&f2, &l.ff2_b, &x1, &l.ln2_g, &l.ln2_b)?;
-        Tensor::from_vec(out, (total, h), &cpu).map_err(candle_err)
-    }
-
-    /// `LayerNorm(a + bias + residual)` row by row.
-    fn residual_norm(
-        &self,
-        a: &Tensor,
-        bias: &[f32],
-        residual: &Tensor,
-        gamma: &[f32],
-        beta: &[f32],
-    ) -> Result<Vec<f32>> {
-        let h = self.cfg.hidden_size;
-        let eps = self.cfg.layer_norm_eps as f32;
-        let mut out = vec![0.0f32; a.elem_count()];
-        with_slice(a, |a| {
-            with_slice(residual, |r| {
-                out.par_chunks_mut(h * ROWS_PER_TASK)
-                    .zip(a.par_chunks(h * ROWS_PER_TASK))
-                    .zip(r.par_chunks(h * ROWS_PER_TASK))
-                    .for_each(|((o, a), r)| {
-                        for ((o, a), r) in o
-                            .chunks_exact_mut(h)
-                            .zip(a.chunks_exact(h))
-                            .zip(r.chunks_exact(h))
-                        {
-                            activations::residual_layer_norm(a, bias, r, gamma, beta, eps, o);
-                        }
-                    })
-            })
-        })??;
-        Ok(out)
+        let ff = buf(ff, total * inter);
+        fill_rows(ff, &l.ff1_b);
+        matmul(
+            View::rows(x, total, h),
+            View::rows(&l.ff1_w, h, inter),
+            ViewMut::rows(ff, total, inter),
+            true,
+        );
+        activations::gelu_in_place(ff);
+        fill_rows(proj, &l.ff2_b);
+        matmul(
+            View::rows(ff, total, inter),
+            View::rows(&l.ff2_w, inter, h),
+            ViewMut::rows(proj, total, h),
+            true,
+        );
+        for (xr, pr) in x.chunks_exact_mut(h).zip(proj.chunks_exact(h)) {
+            activations::add_layer_norm(xr, pr, &l.ln2_g, &l.ln2_b, eps);
+        }
     }
 
     /// Self-attention of the `n` tokens from row `start` of the fused QKV
-    /// matrix; writes the `(n, hidden)` context (heads concatenated) to `out`.
-    fn attention(&self, qkv: &Tensor, start: usize, n: usize, out: &mut [f32]) -> Result<()> {
-        let heads = self.cfg.num_attention_heads;
+    /// matrix `(rows, 3 hidden)`; writes their `(n, hidden)` context (heads
+    /// side by side) to the same rows of `ctx`.
+    fn attention(
+        &self,
+        qkv: &[f32],
+        start: usize,
+        n: usize,
+        ctx: &mut [f32],
+        scores: &mut Vec<f32>,
+    ) {
         let h = self.cfg.hidden_size;
-        let d = h / heads;
-        let run = || -> candle_core::Result<Tensor> {
-            // (n, 3, heads, d) view of this text's rows; no copies below
-            // except the products' results.
-            let t = qkv.narrow(0, start, n)?.reshape((n, 3, heads, d))?;
-            let q = t.narrow(1, 0, 1)?.squeeze(1)?.transpose(0, 1)?; // (heads, n, d)
-            let k = t.narrow(1, 1, 1)?.squeeze(1)?.transpose(0, 1)?;
-            let v = t.narrow(1, 2, 1)?.squeeze(1)?.transpose(0, 1)?;
-            let scores = q.matmul(&k.t()?)?; // (heads, n, n), q pre-scaled
-            let mut probs = scores.flatten_all()?.to_vec1::<f32>()?;
-            probs.chunks_exact_mut(n).for_each(activations::softmax);
-            let probs = Tensor::from_vec(probs, (heads, n, n), &Device::Cpu)?;
-            probs.matmul(&v) // (heads, n, d)
-        };
-        let ctx = run().map_err(candle_err)?;
-        with_slice(&ctx, |c| {
-            for (hd, block) in c.chunks_exact(n * d).enumerate() {
-                for (t, row) in block.chunks_exact(d).enumerate() {
-                    out[t * h + hd * d..][..d].copy_from_slice(row);
-                }
-            }
-        })
+        let d = h / self.cfg.num_attention_heads;
+        let rows = &qkv[start * 3 * h..(start + n) * 3 * h];
+        let out = &mut ctx[start * h..(start + n) * h];
+        let scores = buf(scores, n * n);
+        for hd in 0..self.cfg.num_attention_heads {
+            let col = hd * d;
+            // Q K^T (q pre-scaled): Q is (n, d) at column `col`, K^T is the
+            // (d, n) transposed view of K's block.
+            matmul(
+                View {
+                    data: &rows[col..],
+                    rows: n,
+                    cols: d,
+                    rs: 3 * h,
+                    cs: 1,
+                },
+                View {
+                    data: &rows[h + col..],
+                    rows: d,
+                    cols: n,
+                    rs: 1,
+                    cs: 3 * h,
+                },
+                ViewMut::rows(scores, n, n),
+                false,
+            );
+            scores.chunks_exact_mut(n).for_each(activations::softmax);
+            // P V into this head's columns of the context.
+            matmul(
+                View::rows(scores, n, n),
+                View {
+                    data: &rows[2 * h + col..],
+                    rows: n,
+                    cols: d,
+                    rs: 3 * h,
+                    cs: 1,
+                },
+                ViewMut {
+                    data: &mut out[col..],
+                    rows: n,
+                    cols: d,
+                    rs: h,
+                },
+                false,
+            );
+        }
     }
 }

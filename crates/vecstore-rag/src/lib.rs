@@ -7,7 +7,9 @@
 //! This crate must not depend on vecstore-async, the umbrella crate or the
 //! CLI, and contains no file-format or storage logic: documents are stored
 //! only through the public `Collection` API.
-#![forbid(unsafe_code)]
+// `deny`, not `forbid`: the `matmul` module (feature `embed`) allows it
+// for its one call into the `gemm` crate, bounds-checked, with a SAFETY note.
+#![deny(unsafe_code)]
 #![deny(missing_docs)]
 
 #[cfg(feature = "embed")]
@@ -17,6 +19,8 @@ mod bert;
 mod chunk;
 mod embedder;
 mod markdown;
+#[cfg(feature = "embed")]
+mod matmul;
 #[cfg(feature = "embed")]
 mod minilm;
 mod pipeline;
