@@ -85,8 +85,7 @@ pub(crate) fn insert_node<G: LinksMut, V: VectorSource>(
     for l in (0..=level.min(max_level)).rev() {
         search_pool(&*g, vectors, q, &[cur], l, ef_construction, s);
         s.cands.clear();
-        s.cands
-            .extend(s.pool.items().iter().filter(|c| c.id != row).copied());
+        s.cands.extend(s.pool.items().filter(|c| c.id != row));
         let Some(&closest) = s.cands.first() else {
             continue;
         };

@@ -76,22 +76,55 @@ impl Visited {
 /// `ef` closest is never expanded there either (the search stops as soon as
 /// the closest frontier entry is farther than the `ef`-th result), so
 /// keeping only the `ef` closest loses nothing. A sorted array of at most a
-/// few hundred entries beats two binary heaps: an insertion is one binary
-/// search and a short `memmove`, the next node to expand is found by a
-/// cursor that only moves back when a closer row arrives.
+/// few hundred entries beats two binary heaps: an insertion is a count and
+/// a short `memmove`, the next node to expand is found by a cursor that
+/// only moves back when a closer row arrives.
+///
+/// Each entry is one `u64` key, distance bits above, id below, ordered as
+/// [`Cand`] orders (distance, then id): the insertion position is the
+/// number of keys below the new one, a branch-free count the compiler
+/// vectorises (a binary search over `Cand`s mispredicted about every other
+/// step and was a tenth of the search time on siftsmall), and an insertion
+/// moves two small arrays.
 #[derive(Debug, Default)]
 pub(crate) struct Pool {
-    items: Vec<Cand>,
+    keys: Vec<u64>,
     expanded: Vec<bool>,
     cap: usize,
     /// No unexpanded entry lies before this index.
     cursor: usize,
 }
 
+/// `f32` bits mapped to a `u32` that orders as the floats do (negative
+/// floats have all bits flipped, the others only the sign bit).
+#[inline(always)]
+fn ordered_bits(x: f32) -> u32 {
+    let b = x.to_bits();
+    if b >> 31 == 1 { !b } else { b | 1 << 31 }
+}
+
+#[inline(always)]
+fn from_ordered_bits(k: u32) -> f32 {
+    f32::from_bits(if k >> 31 == 1 { k & !(1 << 31) } else { !k })
+}
+
+#[inline(always)]
+fn key(c: Cand) -> u64 {
+    (ordered_bits(c.dist) as u64) << 32 | c.id as u64
+}
+
+#[inline(always)]
+fn cand(k: u64) -> Cand {
+    Cand {
+        dist: from_ordered_bits((k >> 32) as u32),
+        id: k as u32,
+    }
+}
+
 impl Pool {
     /// Empties the pool and sets its capacity (at least 1).
     pub fn reset(&mut self, cap: usize) {
-        self.items.clear();
+        self.keys.clear();
         self.expanded.clear();
         self.cap = cap.max(1);
         self.cursor = 0;
@@ -101,26 +134,30 @@ impl Pool {
     /// infinity while the pool is not full.
     #[inline(always)]
     pub fn bound(&self) -> f32 {
-        if self.items.len() < self.cap {
+        if self.keys.len() < self.cap {
             f32::INFINITY
         } else {
-            self.items[self.cap - 1].dist
+            cand(self.keys[self.cap - 1]).dist
         }
     }
 
     /// Inserts `c` (unexpanded) if it is among the `cap` closest; returns
-    /// whether it was kept.
+    /// whether it was kept. A NaN distance is never kept.
     #[inline]
     pub fn insert(&mut self, c: Cand) -> bool {
-        let pos = self.items.partition_point(|x| *x < c);
+        if c.dist.is_nan() {
+            return false;
+        }
+        let k = key(c);
+        let pos = self.keys.iter().map(|&x| (x < k) as u32).sum::<u32>() as usize;
         if pos >= self.cap {
             return false;
         }
-        if self.items.len() == self.cap {
-            self.items.pop();
+        if self.keys.len() == self.cap {
+            self.keys.pop();
             self.expanded.pop();
         }
-        self.items.insert(pos, c);
+        self.keys.insert(pos, k);
         self.expanded.insert(pos, false);
         if pos < self.cursor {
             self.cursor = pos;
@@ -134,18 +171,18 @@ impl Pool {
         let i = self.peek_index()?;
         self.expanded[i] = true;
         self.cursor = i + 1;
-        Some(self.items[i])
+        Some(cand(self.keys[i]))
     }
 
     /// The closest unexpanded entry, left unexpanded.
     #[inline]
     pub fn peek(&mut self) -> Option<Cand> {
-        self.peek_index().map(|i| self.items[i])
+        self.peek_index().map(|i| cand(self.keys[i]))
     }
 
     #[inline]
     fn peek_index(&mut self) -> Option<usize> {
-        while self.cursor < self.items.len() {
+        while self.cursor < self.expanded.len() {
             if !self.expanded[self.cursor] {
                 return Some(self.cursor);
             }
@@ -155,8 +192,8 @@ impl Pool {
     }
 
     /// The entries, closest first.
-    pub fn items(&self) -> &[Cand] {
-        &self.items
+    pub fn items(&self) -> impl ExactSizeIterator<Item = Cand> + '_ {
+        self.keys.iter().map(|&k| cand(k))
     }
 }
 
@@ -236,8 +273,44 @@ mod tests {
         assert_eq!(p.next().map(|c| c.id), Some(5));
         assert_eq!(p.next().map(|c| c.id), Some(3));
         assert_eq!(p.next(), None);
-        let ids: Vec<u32> = p.items().iter().map(|c| c.id).collect();
+        let ids: Vec<u32> = p.items().map(|c| c.id).collect();
         assert_eq!(ids, vec![5, 2, 3]);
+        // Ties are ordered by id, NaN is never kept.
+        assert!(p.insert(Cand { dist: 1.0, id: 4 }));
+        assert!(p.insert(Cand { dist: 1.0, id: 1 }));
+        assert!(!p.insert(Cand {
+            dist: f32::NAN,
+            id: 9
+        }));
+        let ids: Vec<u32> = p.items().map(|c| c.id).collect();
+        assert_eq!(ids, vec![1, 4, 5]);
+    }
+
+    #[test]
+    fn keys_order_as_cands_and_round_trip() {
+        let ds = [
+            -3.5f32,
+            -1.0,
+            -1e-30,
+            0.0,
+            1e-30,
+            0.25,
+            1.0,
+            7.0,
+            f32::INFINITY,
+        ];
+        let mut cands = Vec::new();
+        for &d in &ds {
+            for id in [0u32, 1, u32::MAX - 1] {
+                cands.push(Cand { dist: d, id });
+            }
+        }
+        for &a in &cands {
+            assert_eq!(cand(key(a)), a);
+            for &b in &cands {
+                assert_eq!(key(a).cmp(&key(b)), a.cmp(&b), "{a:?} {b:?}");
+            }
+        }
     }
 
     #[test]

@@ -273,18 +273,14 @@ pub(crate) fn graph_search<L: Links, V: VectorSource>(
     entries.clear();
     if max_level >= 1 {
         search_pool(g, vectors, query, &[cur], 1, UPPER_EF, s);
-        entries.extend_from_slice(s.pool.items());
+        entries.extend(s.pool.items());
     } else {
         entries.push(cur);
     }
     let ef = ef.max(k);
     let hits = if filter.is_none() {
         search_pool(g, vectors, query, &entries, 0, ef, s);
-        let best = s.pool.items();
-        best[..k.min(best.len())]
-            .iter()
-            .map(|c| (c.id, c.dist))
-            .collect()
+        s.pool.items().take(k).map(|c| (c.id, c.dist)).collect()
     } else {
         search_filtered(g, vectors, query, &entries, ef, |r| filter.accepts(r), s);
         take_best(s, k)
