@@ -4,7 +4,10 @@
 //!
 //! Each call moves its arguments onto Tokio's blocking pool with
 //! [`tokio::task::spawn_blocking`], so a query or an fsync never stalls the async
-//! runtime (a current-thread runtime keeps running its other tasks). The handles are
+//! runtime (a current-thread runtime keeps running its other tasks). Reads (queries,
+//! `get`, `count`) go through a small per-handle queue whose drainers are themselves
+//! blocking tasks: concurrent queries then cost no thread wake-up each (see the
+//! `dispatch` module's docs for how and why). The handles are
 //! `Clone + Send + Sync` and cloning is one `Arc` increment; since the engine's readers
 //! take lock-free snapshots, concurrent queries from clones really run in parallel —
 //! there is no outer `RwLock` here.
@@ -21,6 +24,7 @@
 
 mod collection;
 mod database;
+mod dispatch;
 mod store;
 
 pub use collection::AsyncCollection;
@@ -40,13 +44,7 @@ where
         Ok(r) => r,
         Err(e) => Err(Error::TaskFailed {
             reason: if e.is_panic() {
-                match e.into_panic().downcast::<String>() {
-                    Ok(s) => format!("panic: {s}"),
-                    Err(p) => match p.downcast::<&'static str>() {
-                        Ok(s) => format!("panic: {s}"),
-                        Err(_) => "panic".to_string(),
-                    },
-                }
+                panic_reason(e.into_panic())
             } else {
                 "task cancelled".to_string()
             },
@@ -54,8 +52,37 @@ where
     }
 }
 
+/// The message of a caught panic, for [`Error::TaskFailed`].
+fn panic_reason(p: Box<dyn std::any::Any + Send>) -> String {
+    match p.downcast::<String>() {
+        Ok(s) => format!("panic: {s}"),
+        Err(p) => match p.downcast::<&'static str>() {
+            Ok(s) => format!("panic: {s}"),
+            Err(_) => "panic".to_string(),
+        },
+    }
+}
+
+/// A sync handle with the read queue its async twin's clones share (one `Arc`
+/// per async handle).
+pub(crate) struct Shared<T> {
+    pub(crate) sync: T,
+    pub(crate) reads: std::sync::Arc<dispatch::Reads>,
+}
+
+impl<T> Shared<T> {
+    pub(crate) fn new(sync: T) -> std::sync::Arc<Self> {
+        std::sync::Arc::new(Shared {
+            sync,
+            reads: Default::default(),
+        })
+    }
+}
+
 /// Emits the async twins of the data methods shared by `Collection` and `VecStore`.
-/// `$handle` is an expression of type `Collection` evaluated on `self`.
+/// `$handle` is an expression of type `Collection` evaluated on `self`; reads go
+/// through `$this.inner.reads` (see [`dispatch`]), everything else through
+/// [`blocking`].
 macro_rules! data_methods {
     ($this:ident => $handle:expr) => {
         /// Inserts or replaces a record. See `Collection::upsert`.
@@ -98,7 +125,7 @@ macro_rules! data_methods {
         ) -> vecstore_core::Result<Vec<vecstore_core::Neighbor>> {
             let $this = self;
             let h = $handle;
-            $crate::blocking(move || h.query(query)).await
+            $this.inner.reads.run(move || h.query(query)).await
         }
 
         /// Dense vector search with options. See `Collection::query_with`.
@@ -109,7 +136,11 @@ macro_rules! data_methods {
         ) -> vecstore_core::Result<Vec<vecstore_core::Neighbor>> {
             let $this = self;
             let h = $handle;
-            $crate::blocking(move || h.query_with(query, options)).await
+            $this
+                .inner
+                .reads
+                .run(move || h.query_with(query, options))
+                .await
         }
 
         /// BM25 keyword search. See `Collection::keyword_query`.
@@ -121,7 +152,11 @@ macro_rules! data_methods {
         ) -> vecstore_core::Result<Vec<vecstore_core::Neighbor>> {
             let $this = self;
             let h = $handle;
-            $crate::blocking(move || h.keyword_query(&keywords, k, filter)).await
+            $this
+                .inner
+                .reads
+                .run(move || h.keyword_query(&keywords, k, filter))
+                .await
         }
 
         /// Hybrid search with weighted fusion. See `Collection::hybrid_query`.
@@ -131,7 +166,7 @@ macro_rules! data_methods {
         ) -> vecstore_core::Result<Vec<vecstore_core::Neighbor>> {
             let $this = self;
             let h = $handle;
-            $crate::blocking(move || h.hybrid_query(query)).await
+            $this.inner.reads.run(move || h.hybrid_query(query)).await
         }
 
         /// Hybrid search with a chosen fusion. See `Collection::hybrid_query_with`.
@@ -142,7 +177,11 @@ macro_rules! data_methods {
         ) -> vecstore_core::Result<Vec<vecstore_core::Neighbor>> {
             let $this = self;
             let h = $handle;
-            $crate::blocking(move || h.hybrid_query_with(query, fusion)).await
+            $this
+                .inner
+                .reads
+                .run(move || h.hybrid_query_with(query, fusion))
+                .await
         }
 
         /// Hybrid search with fusion and options. See `Collection::hybrid_query_with_options`.
@@ -154,7 +193,11 @@ macro_rules! data_methods {
         ) -> vecstore_core::Result<Vec<vecstore_core::Neighbor>> {
             let $this = self;
             let h = $handle;
-            $crate::blocking(move || h.hybrid_query_with_options(query, fusion, options)).await
+            $this
+                .inner
+                .reads
+                .run(move || h.hybrid_query_with_options(query, fusion, options))
+                .await
         }
 
         /// Deletes a record; `Ok(false)` for an unknown id. See `Collection::delete`.
@@ -169,7 +212,7 @@ macro_rules! data_methods {
         pub async fn count(&self) -> vecstore_core::Result<usize> {
             let $this = self;
             let h = $handle;
-            $crate::blocking(move || h.count()).await
+            $this.inner.reads.run(move || h.count()).await
         }
 
         /// Fetches one record. See `Collection::get`.
@@ -177,7 +220,7 @@ macro_rules! data_methods {
             let $this = self;
             let h = $handle;
             let id = id.to_string();
-            $crate::blocking(move || h.get(&id)).await
+            $this.inner.reads.run(move || h.get(&id)).await
         }
 
         /// Replaces a record's metadata. See `Collection::update_metadata`.

@@ -1,7 +1,8 @@
 //! [`AsyncVecStore`]: the async twin of `vecstore_storage::VecStore`.
 
-use crate::blocking;
+use crate::{Shared, blocking};
 use std::path::Path;
+use std::sync::Arc;
 use vecstore_core::Result;
 use vecstore_storage::{DatabaseBuilder, VecStore};
 
@@ -18,7 +19,7 @@ use vecstore_storage::{DatabaseBuilder, VecStore};
 /// ```
 #[derive(Clone)]
 pub struct AsyncVecStore {
-    inner: VecStore,
+    inner: Arc<Shared<VecStore>>,
 }
 
 impl AsyncVecStore {
@@ -26,32 +27,34 @@ impl AsyncVecStore {
     pub async fn open(path: impl AsRef<Path>) -> Result<Self> {
         let path = path.as_ref().to_path_buf();
         let inner = blocking(move || VecStore::open(path)).await?;
-        Ok(AsyncVecStore { inner })
+        Ok(AsyncVecStore::from_sync(inner))
     }
 
     /// Opens with a configured builder. See `VecStore::open_with`.
     pub async fn open_with(builder: DatabaseBuilder) -> Result<Self> {
         let inner = blocking(move || VecStore::open_with(builder)).await?;
-        Ok(AsyncVecStore { inner })
+        Ok(AsyncVecStore::from_sync(inner))
     }
 
     /// Wraps a sync store.
     pub fn from_sync(inner: VecStore) -> Self {
-        AsyncVecStore { inner }
+        AsyncVecStore {
+            inner: Shared::new(inner),
+        }
     }
 
     /// The sync handle.
     pub fn as_sync(&self) -> &VecStore {
-        &self.inner
+        &self.inner.sync
     }
 
-    crate::data_methods!(this => this.inner.collection().clone());
+    crate::data_methods!(this => this.inner.sync.collection().clone());
 }
 
 impl std::fmt::Debug for AsyncVecStore {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AsyncVecStore")
-            .field("path", &self.inner.database().path())
+            .field("path", &self.inner.sync.database().path())
             .finish()
     }
 }
