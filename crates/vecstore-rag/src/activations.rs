@@ -2,7 +2,9 @@
 //! GELU (erf form), softmax and LayerNorm on `f32` slices.
 //!
 //! They are written branch-free over plain slices so that the compiler
-//! vectorises them at the baseline target (SSE2 on x86-64): `f32::exp` and
+//! vectorises them at the baseline target (SSE2 on x86-64), and
+//! `#[inline(always)]` so that [`crate::simd`] can compile them again with
+//! AVX2 (8 lanes) for CPUs that have it: `f32::exp` and
 //! an `erf` from libm are scalar calls, and on SciFact-sized inputs the
 //! softmax and GELU of a 6-layer MiniLM evaluate about 7 million of each per
 //! document.
@@ -60,15 +62,22 @@ pub(crate) fn gelu(x: f32) -> f32 {
 }
 
 /// GELU of every element, in place.
+#[inline(always)]
 pub(crate) fn gelu_in_place(xs: &mut [f32]) {
-    xs.iter_mut().for_each(|v| *v = gelu(*v));
+    for v in xs {
+        *v = gelu(*v);
+    }
 }
 
 /// Lanes of the reductions below: float sums and maxima only vectorise
 /// with independent accumulators (addition order is otherwise fixed).
+/// Loops below are `for` loops, not `for_each`/`sum`: those go through
+/// `Iterator::fold`, which the compiler may keep out of line, i.e. not in
+/// [`crate::simd`]'s AVX2 copies.
 const LANES: usize = 8;
 
 /// Maximum of a row, by lanes.
+#[inline(always)]
 fn max_of(row: &[f32]) -> f32 {
     let mut acc = [f32::NEG_INFINITY; LANES];
     let chunks = row.chunks_exact(LANES);
@@ -78,11 +87,15 @@ fn max_of(row: &[f32]) -> f32 {
             *a = a.max(*v);
         }
     }
-    let m = tail.iter().copied().fold(f32::NEG_INFINITY, f32::max);
-    acc.iter().copied().fold(m, f32::max)
+    let mut m = f32::NEG_INFINITY;
+    for v in tail.iter().chain(&acc) {
+        m = m.max(*v);
+    }
+    m
 }
 
 /// Sum of a row, by lanes.
+#[inline(always)]
 fn sum_of(row: &[f32]) -> f32 {
     let mut acc = [0.0f32; LANES];
     let chunks = row.chunks_exact(LANES);
@@ -92,19 +105,29 @@ fn sum_of(row: &[f32]) -> f32 {
             *a += v;
         }
     }
-    acc.iter().sum::<f32>() + tail.iter().sum::<f32>()
+    let mut s = 0.0;
+    for v in tail.iter().chain(&acc) {
+        s += v;
+    }
+    s
 }
 
 /// Softmax of one row in place.
+#[inline(always)]
 pub(crate) fn softmax(row: &mut [f32]) {
     let max = max_of(row);
-    row.iter_mut().for_each(|v| *v = exp(*v - max));
+    for v in row.iter_mut() {
+        *v = exp(*v - max);
+    }
     let inv = 1.0 / sum_of(row);
-    row.iter_mut().for_each(|v| *v *= inv);
+    for v in row {
+        *v *= inv;
+    }
 }
 
 /// `x = LayerNorm(x + a)` for one row (a residual connection), with
 /// weights `gamma`, `beta` and epsilon `eps` (biased variance, as torch).
+#[inline(always)]
 pub(crate) fn add_layer_norm(x: &mut [f32], a: &[f32], gamma: &[f32], beta: &[f32], eps: f32) {
     for (v, a) in x.iter_mut().zip(a) {
         *v += a;
@@ -113,10 +136,25 @@ pub(crate) fn add_layer_norm(x: &mut [f32], a: &[f32], gamma: &[f32], beta: &[f3
 }
 
 /// LayerNorm of one row in place.
+#[inline(always)]
 pub(crate) fn layer_norm(row: &mut [f32], gamma: &[f32], beta: &[f32], eps: f32) {
     let n = row.len() as f32;
-    let mean = row.iter().sum::<f32>() / n;
-    let var = row.iter().map(|v| (v - mean) * (v - mean)).sum::<f32>() / n;
+    let mean = sum_of(row) / n;
+    let mut sq = [0.0f32; LANES];
+    let chunks = row.chunks_exact(LANES);
+    let mut var = 0.0;
+    for v in chunks.remainder() {
+        var += (v - mean) * (v - mean);
+    }
+    for c in chunks {
+        for (a, v) in sq.iter_mut().zip(c) {
+            *a += (v - mean) * (v - mean);
+        }
+    }
+    for a in sq {
+        var += a;
+    }
+    let var = var / n;
     let inv = 1.0 / (var + eps).sqrt();
     for ((v, g), b) in row.iter_mut().zip(gamma).zip(beta) {
         *v = (*v - mean) * inv * g + b;

@@ -18,10 +18,11 @@
 //! product and writes into its columns of the context, so there is no
 //! padding and no mask; biases are pre-filled into the outputs of the
 //! products, GELU and residual + LayerNorm run in place
-//! ([`crate::activations`]).
+//! ([`crate::simd`], AVX2 where the CPU has it).
 
 use crate::activations;
 use crate::matmul::{View, ViewMut, matmul};
+use crate::simd;
 use candle_core::Tensor;
 use rayon::prelude::*;
 use std::cell::RefCell;
@@ -400,9 +401,7 @@ impl BertEncoder {
             ViewMut::rows(proj, total, h),
             true,
         );
-        for (xr, pr) in x.chunks_exact_mut(h).zip(proj.chunks_exact(h)) {
-            activations::add_layer_norm(xr, pr, &l.ln1_g, &l.ln1_b, eps);
-        }
+        simd::add_layer_norm_rows(x, proj, &l.ln1_g, &l.ln1_b, eps);
 
         // Feed-forward: GELU(x W1 + b1) W2 + b2, residual, LayerNorm.
         let ff = buf(ff, total * inter);
@@ -413,7 +412,7 @@ impl BertEncoder {
             ViewMut::rows(ff, total, inter),
             true,
         );
-        activations::gelu_in_place(ff);
+        simd::gelu(ff);
         fill_rows(proj, &l.ff2_b);
         matmul(
             View::rows(ff, total, inter),
@@ -421,9 +420,7 @@ impl BertEncoder {
             ViewMut::rows(proj, total, h),
             true,
         );
-        for (xr, pr) in x.chunks_exact_mut(h).zip(proj.chunks_exact(h)) {
-            activations::add_layer_norm(xr, pr, &l.ln2_g, &l.ln2_b, eps);
-        }
+        simd::add_layer_norm_rows(x, proj, &l.ln2_g, &l.ln2_b, eps);
     }
 
     /// Self-attention of the `n` tokens from row `start` of the fused QKV
@@ -464,7 +461,7 @@ impl BertEncoder {
                 ViewMut::rows(scores, n, n),
                 false,
             );
-            scores.chunks_exact_mut(n).for_each(activations::softmax);
+            simd::softmax_rows(scores, n);
             // P V into this head's columns of the context.
             matmul(
                 View::rows(scores, n, n),

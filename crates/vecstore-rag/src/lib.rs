@@ -7,8 +7,9 @@
 //! This crate must not depend on vecstore-async, the umbrella crate or the
 //! CLI, and contains no file-format or storage logic: documents are stored
 //! only through the public `Collection` API.
-// `deny`, not `forbid`: the `matmul` module (feature `embed`) allows it
-// for its one call into the `gemm` crate, bounds-checked, with a SAFETY note.
+// `deny`, not `forbid`: two modules of feature `embed` allow it, each
+// block with a SAFETY note: `matmul` (its one call into the `gemm` crate,
+// bounds-checked) and `simd` (calls of AVX2 builds after CPU detection).
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -24,6 +25,8 @@ mod matmul;
 #[cfg(feature = "embed")]
 mod minilm;
 mod pipeline;
+#[cfg(feature = "embed")]
+mod simd;
 mod splitters;
 
 pub use chunk::{Chunk, Chunker, TokenCounter, WordCount};
