@@ -113,20 +113,17 @@ pub fn prefetch<T>(v: &[T], lines: usize) {
     #[cfg(target_arch = "x86_64")]
     {
         use std::arch::x86_64::{_MM_HINT_T0, _mm_prefetch};
-        let bytes = std::mem::size_of_val(v);
         let p = v.as_ptr() as *const i8;
-        let mut off = 0;
-        let mut n = 0;
-        while off < bytes && n < lines {
+        // One counted loop (the hot search loop runs it for every vector).
+        let n = std::mem::size_of_val(v).div_ceil(64).min(lines);
+        for k in 0..n {
             // SAFETY: SSE is part of the x86-64 baseline, so the intrinsic exists on
             // every CPU we run on; a prefetch never faults, and we only pass
-            // addresses inside `v`.
+            // addresses inside `v` (`64 * k < size_of_val(v)`).
             #[allow(unsafe_code, unused_unsafe)]
             unsafe {
-                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(off));
+                _mm_prefetch::<_MM_HINT_T0>(p.wrapping_add(64 * k));
             }
-            off += 64;
-            n += 1;
         }
     }
     #[cfg(not(target_arch = "x86_64"))]
