@@ -8,7 +8,9 @@ use rand::rngs::StdRng;
 use rand::{Rng, SeedableRng};
 use std::hint::black_box;
 use vecstore_core::Fusion;
-use vecstore_sparse::{Bm25Config, InvertedIndex, KeywordFilter, SparseView, fusion};
+use vecstore_sparse::{
+    Bm25Config, InvertedIndex, KeywordFilter, KeywordSegment, SparseView, fusion,
+};
 
 const VOCAB: usize = 20_000;
 

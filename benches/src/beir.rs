@@ -19,7 +19,7 @@ use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::time::Instant;
 use vecstore_core::{Fusion, kernels};
-use vecstore_sparse::{Bm25Config, InvertedIndex, KeywordFilter, fusion};
+use vecstore_sparse::{Bm25Config, InvertedIndex, KeywordFilter, KeywordSegment, fusion};
 
 /// Retrieval mode.
 #[derive(Clone, Copy, Debug, ValueEnum, PartialEq, Eq)]

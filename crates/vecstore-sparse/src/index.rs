@@ -1,11 +1,10 @@
 //! The mutable inverted index of the in-memory segment.
 
 use crate::config::Bm25Config;
-use crate::filter::KeywordFilter;
 use crate::parts::OwnedSparseParts;
 use crate::search::{self, END, QueryTerm, SliceCursor};
 use crate::segment::KeywordSegment;
-use crate::stats::{CorpusStats, Norm, avg_len, idf};
+use crate::stats::{CorpusStats, Norm, idf};
 use crate::tokenizer::Tokenizer;
 use roaring::RoaringBitmap;
 use std::collections::HashMap;
@@ -32,7 +31,7 @@ struct TermEntry {
 /// (about 20 bytes per row plus the postings). Do not use sparse ids as rows.
 ///
 /// ```
-/// use vecstore_sparse::{Bm25Config, InvertedIndex, KeywordFilter};
+/// use vecstore_sparse::{Bm25Config, InvertedIndex, KeywordFilter, KeywordSegment};
 /// let mut idx = InvertedIndex::new(Bm25Config::default())?;
 /// idx.add(0, "Rust is a systems programming language")?;
 /// idx.add(1, "Python is a programming language too")?;
@@ -174,62 +173,9 @@ impl InvertedIndex {
         &self.rows
     }
 
-    /// Number of documents.
-    pub fn num_docs(&self) -> u64 {
-        self.rows.len()
-    }
-
-    /// Average document length in terms (1 when empty).
-    pub fn avg_doc_len(&self) -> f32 {
-        avg_len(self.num_docs(), self.total_len)
-    }
-
-    /// Sum of the document lengths.
-    pub fn total_len(&self) -> u64 {
-        self.total_len
-    }
-
     /// Length of `row` in terms (0 if absent).
     pub fn doc_len(&self, row: u32) -> u32 {
         self.doc_lens.get(row as usize).copied().unwrap_or(0)
-    }
-
-    /// Number of documents containing `term` (an already analysed term).
-    pub fn doc_freq(&self, term: &str) -> u64 {
-        self.term_ids
-            .get(term)
-            .map_or(0, |&id| self.terms[id as usize].postings.len() as u64)
-    }
-
-    /// Top-`k` rows for `query` by BM25, best first, with MaxScore pruning;
-    /// uses this index's own corpus statistics. A query without terms (empty,
-    /// only stop words, only punctuation) returns no hits.
-    pub fn search(&self, query: &str, k: usize, filter: &KeywordFilter<'_>) -> Vec<(u32, f32)> {
-        self.search_terms(&self.tokenizer.tokenize(query), k, filter, None)
-    }
-
-    /// Scores every matching document instead of pruning; the reference
-    /// [`search`](Self::search) agrees with exactly (for tests and benchmarks).
-    pub fn search_exhaustive(
-        &self,
-        query: &str,
-        k: usize,
-        filter: &KeywordFilter<'_>,
-    ) -> Vec<(u32, f32)> {
-        self.search_terms_exhaustive(&self.tokenizer.tokenize(query), k, filter, None)
-    }
-
-    /// [`search_terms`](Self::search_terms) without pruning: the reference
-    /// it agrees with exactly.
-    pub fn search_terms_exhaustive(
-        &self,
-        terms: &[String],
-        k: usize,
-        filter: &KeywordFilter<'_>,
-        stats: Option<&CorpusStats>,
-    ) -> Vec<(u32, f32)> {
-        let (qterms, norm) = self.prepare(terms, stats);
-        search::exhaustive(qterms, k, norm, |r| self.doc_len(r), filter)
     }
 
     fn prepare<'s>(
@@ -286,55 +232,26 @@ impl InvertedIndex {
     }
 }
 
-impl InvertedIndex {
-    /// Analyses `text` with this index's tokenizer (see [`KeywordSegment::tokenize`]).
-    pub fn tokenize(&self, text: &str) -> Vec<String> {
-        self.tokenizer.tokenize(text)
-    }
-
-    /// See [`KeywordSegment::corpus_stats`].
-    pub fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
-        CorpusStats {
-            num_docs: self.num_docs(),
-            total_len: self.total_len,
-            doc_freqs: search::distinct_terms(terms)
-                .into_iter()
-                .map(|(t, _)| (t.to_owned(), self.doc_freq(t)))
-                .collect(),
-        }
-    }
-
-    /// See [`KeywordSegment::search_terms`].
-    pub fn search_terms(
-        &self,
-        terms: &[String],
-        k: usize,
-        filter: &KeywordFilter<'_>,
-        stats: Option<&CorpusStats>,
-    ) -> Vec<(u32, f32)> {
-        let (qterms, norm) = self.prepare(terms, stats);
-        search::max_score(qterms, k, norm, |r| self.doc_len(r), filter)
-    }
-}
-
 impl KeywordSegment for InvertedIndex {
-    fn tokenize(&self, text: &str) -> Vec<String> {
-        InvertedIndex::tokenize(self, text)
+    fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
     }
 
-    fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
-        InvertedIndex::corpus_stats(self, terms)
+    fn num_docs(&self) -> u64 {
+        self.rows.len()
     }
 
-    fn search_terms(
-        &self,
-        terms: &[String],
-        k: usize,
-        filter: &KeywordFilter<'_>,
-        stats: Option<&CorpusStats>,
-    ) -> Vec<(u32, f32)> {
-        InvertedIndex::search_terms(self, terms, k, filter, stats)
+    fn total_len(&self) -> u64 {
+        self.total_len
     }
+
+    fn doc_freq(&self, term: &str) -> u64 {
+        self.term_ids
+            .get(term)
+            .map_or(0, |&id| self.terms[id as usize].postings.len() as u64)
+    }
+
+    crate::segment::search_methods!();
 }
 
 // Keeps END in sync with MAX_ROW.

@@ -1,18 +1,17 @@
 //! Read-only search over validated [`SparseParts`], typically borrowed from
 //! a memory-mapped segment file.
 
-use crate::filter::KeywordFilter;
 use crate::parts::{self, BLOCK_LEN, SparseParts};
 use crate::search::{self, Cursor, END, QueryTerm};
 use crate::segment::KeywordSegment;
-use crate::stats::{CorpusStats, Norm, avg_len, idf};
+use crate::stats::{CorpusStats, Norm, idf};
 use crate::tokenizer::Tokenizer;
 use vecstore_core::Result;
 
 /// A sealed inverted index searched in place.
 ///
 /// ```
-/// use vecstore_sparse::{Bm25Config, InvertedIndex, KeywordFilter, SparseView};
+/// use vecstore_sparse::{Bm25Config, InvertedIndex, KeywordFilter, KeywordSegment, SparseView};
 /// let mut idx = InvertedIndex::new(Bm25Config::default())?;
 /// idx.add(0, "sealed segments are immutable")?;
 /// idx.add(1, "the mutable segment takes writes")?;
@@ -45,16 +44,6 @@ impl<'a> SparseView<'a> {
         &self.parts
     }
 
-    /// Number of documents.
-    pub fn num_docs(&self) -> u64 {
-        self.parts.num_docs
-    }
-
-    /// Average document length in terms (1 when empty).
-    pub fn avg_doc_len(&self) -> f32 {
-        avg_len(self.parts.num_docs, self.parts.total_len)
-    }
-
     /// Number of distinct terms.
     pub fn num_terms(&self) -> usize {
         self.parts.doc_freqs.len()
@@ -77,45 +66,8 @@ impl<'a> SparseView<'a> {
         None
     }
 
-    /// Number of documents containing `term` (an analysed term).
-    pub fn doc_freq(&self, term: &str) -> u64 {
-        self.term_index(term)
-            .map_or(0, |i| u64::from(self.parts.doc_freqs[i]))
-    }
-
     fn doc_len(&self, row: u32) -> u32 {
         self.parts.doc_lens.get(row as usize).copied().unwrap_or(0)
-    }
-
-    /// Top-`k` rows for `query`, best first, with this segment's own
-    /// statistics; same results as the [`InvertedIndex`](crate::InvertedIndex)
-    /// it was built from.
-    pub fn search(&self, query: &str, k: usize, filter: &KeywordFilter<'_>) -> Vec<(u32, f32)> {
-        self.search_terms(&self.tokenizer.tokenize(query), k, filter, None)
-    }
-
-    /// Scores every matching document instead of pruning; the reference
-    /// [`search`](Self::search) agrees with exactly (for tests and benchmarks).
-    pub fn search_exhaustive(
-        &self,
-        query: &str,
-        k: usize,
-        filter: &KeywordFilter<'_>,
-    ) -> Vec<(u32, f32)> {
-        self.search_terms_exhaustive(&self.tokenizer.tokenize(query), k, filter, None)
-    }
-
-    /// [`search_terms`](Self::search_terms) without pruning: the reference
-    /// it agrees with exactly.
-    pub fn search_terms_exhaustive(
-        &self,
-        terms: &[String],
-        k: usize,
-        filter: &KeywordFilter<'_>,
-        stats: Option<&CorpusStats>,
-    ) -> Vec<(u32, f32)> {
-        let (qterms, norm) = self.prepare(terms, stats);
-        search::exhaustive(qterms, k, norm, |r| self.doc_len(r), filter)
     }
 
     fn prepare(
@@ -151,55 +103,25 @@ impl<'a> SparseView<'a> {
     }
 }
 
-impl SparseView<'_> {
-    /// Analyses `text` with this index's tokenizer (see [`KeywordSegment::tokenize`]).
-    pub fn tokenize(&self, text: &str) -> Vec<String> {
-        self.tokenizer.tokenize(text)
-    }
-
-    /// See [`KeywordSegment::corpus_stats`].
-    pub fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
-        CorpusStats {
-            num_docs: self.parts.num_docs,
-            total_len: self.parts.total_len,
-            doc_freqs: search::distinct_terms(terms)
-                .into_iter()
-                .map(|(t, _)| (t.to_owned(), self.doc_freq(t)))
-                .collect(),
-        }
-    }
-
-    /// See [`KeywordSegment::search_terms`].
-    pub fn search_terms(
-        &self,
-        terms: &[String],
-        k: usize,
-        filter: &KeywordFilter<'_>,
-        stats: Option<&CorpusStats>,
-    ) -> Vec<(u32, f32)> {
-        let (qterms, norm) = self.prepare(terms, stats);
-        search::max_score(qterms, k, norm, |r| self.doc_len(r), filter)
-    }
-}
-
 impl KeywordSegment for SparseView<'_> {
-    fn tokenize(&self, text: &str) -> Vec<String> {
-        SparseView::tokenize(self, text)
+    fn tokenizer(&self) -> &Tokenizer {
+        &self.tokenizer
     }
 
-    fn corpus_stats(&self, terms: &[String]) -> CorpusStats {
-        SparseView::corpus_stats(self, terms)
+    fn num_docs(&self) -> u64 {
+        self.parts.num_docs
     }
 
-    fn search_terms(
-        &self,
-        terms: &[String],
-        k: usize,
-        filter: &KeywordFilter<'_>,
-        stats: Option<&CorpusStats>,
-    ) -> Vec<(u32, f32)> {
-        SparseView::search_terms(self, terms, k, filter, stats)
+    fn total_len(&self) -> u64 {
+        self.parts.total_len
     }
+
+    fn doc_freq(&self, term: &str) -> u64 {
+        self.term_index(term)
+            .map_or(0, |i| u64::from(self.parts.doc_freqs[i]))
+    }
+
+    crate::segment::search_methods!();
 }
 
 /// Cursor over one term's varint blocks; decodes a block at a time and skips

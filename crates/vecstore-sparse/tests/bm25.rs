@@ -8,7 +8,7 @@ use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use roaring::RoaringBitmap;
-use vecstore_sparse::{CorpusStats, InvertedIndex, KeywordFilter, SparseView};
+use vecstore_sparse::{CorpusStats, InvertedIndex, KeywordFilter, KeywordSegment, SparseView};
 
 fn cases(n: u32) -> ProptestConfig {
     ProptestConfig {

@@ -8,7 +8,7 @@ use common::*;
 use proptest::prelude::*;
 use proptest::test_runner::RngSeed;
 use vecstore_core::Error;
-use vecstore_sparse::{KeywordFilter, OwnedSparseParts, SparseView};
+use vecstore_sparse::{KeywordFilter, KeywordSegment, OwnedSparseParts, SparseView};
 
 fn sample() -> OwnedSparseParts {
     // Enough postings for several blocks per common term.

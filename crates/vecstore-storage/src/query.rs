@@ -11,8 +11,8 @@ use vecstore_core::{
     Error, Filter, Fusion, HybridQuery, Metadata, Neighbor, Query, Record, Result, SearchOptions,
     validate,
 };
-use vecstore_sparse::CorpusStats;
 use vecstore_sparse::fusion::{default_depth, fuse};
+use vecstore_sparse::{CorpusStats, KeywordSegment};
 
 /// A candidate hit: internal distance (dense, lower is better) or BM25
 /// score (keyword, higher is better), with its id and, once known, its

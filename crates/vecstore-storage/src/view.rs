@@ -19,7 +19,7 @@ use roaring::RoaringBitmap;
 use std::sync::{Arc, RwLock, RwLockReadGuard};
 use vecstore_core::{Filter, Record, Result};
 use vecstore_index::SearchFilter;
-use vecstore_sparse::{CorpusStats, KeywordFilter};
+use vecstore_sparse::{CorpusStats, KeywordFilter, KeywordSegment};
 
 /// The active mutable segment, shared between the view and the writer.
 pub(crate) type Active = Arc<RwLock<MutableData>>;
