@@ -118,7 +118,8 @@ pub(crate) fn resolve_batch(view: &View, m: &MutableData, batch: WriteBatch) -> 
         if let Entry::Upsert(r) = e
             && !r.vector.is_empty()
         {
-            validate::vector(&r.vector, dim)?;
+            // Values were checked by `WriteBatch::validate`.
+            crate::engine::same_dim(&r.vector, dim)?;
             dim = Some(r.vector.len());
         }
     }

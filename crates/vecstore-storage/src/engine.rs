@@ -219,7 +219,7 @@ impl Engine {
                 let op = Op::decode(&rec.payload, &wal_dir)?;
                 // A record that failed validation when it was written failed
                 // the same way then and changed nothing; skip it likewise.
-                match engine.apply(op, rec.seq) {
+                match engine.apply(op, rec.seq, true) {
                     Ok(_) => {}
                     Err(e @ (Error::Io { .. } | Error::Corruption { .. })) => return Err(e),
                     Err(_) => {}
@@ -348,7 +348,7 @@ impl Engine {
             let payload = op.encode();
             wal = w.wal.clone().ok_or(Error::ReadOnly)?;
             let seq = wal.append(&payload)?;
-            outcome = self.apply(op, seq)?;
+            outcome = self.apply(op, seq, false)?;
             w.last_seq = seq;
             let rows = read(&self.view.load().mutable).rows() as usize;
             if rows >= self.opts.flush_rows {
@@ -368,14 +368,15 @@ impl Engine {
         Ok(outcome)
     }
 
-    /// Applies a logged op to the in-memory state (also used by replay).
-    pub(crate) fn apply(&self, op: Op, seq: u64) -> Result<Outcome> {
+    /// Applies a logged op to the in-memory state; `replayed` ops (read back
+    /// from the WAL) get their vectors' values checked again.
+    pub(crate) fn apply(&self, op: Op, seq: u64, replayed: bool) -> Result<Outcome> {
         let view = self.view.load_full();
         let mut m = write_lock(&view.mutable);
         let mut new_dead: BTreeMap<usize, RoaringBitmap> = BTreeMap::new();
         // Check everything first: an op that cannot apply must leave the
         // state untouched (batches are atomic).
-        let dim = check_dims(&op, view.dim)?;
+        let dim = check_dims(&op, view.dim, replayed)?;
         let existed = match op {
             Op::Batch(ops) => {
                 let mut existed = false;
@@ -492,11 +493,18 @@ impl Engine {
 /// The dimension after `op`'s vectors, checking each against the one
 /// before it. Only resolved ops (upserts, deletes, batches of them) are
 /// logged; anything else is refused before the state changes.
-fn check_dims(op: &Op, mut dim: Option<usize>) -> Result<Option<usize>> {
+/// `values` also checks every component is finite: for ops read back from
+/// the WAL. Ops from a live write were fully validated at the API boundary
+/// before they were resolved, so only their lengths are checked here.
+fn check_dims(op: &Op, mut dim: Option<usize>, values: bool) -> Result<Option<usize>> {
     match op {
         Op::Upsert(records) => {
             for r in records.iter().filter(|r| !r.vector.is_empty()) {
-                validate::vector(&r.vector, dim)?;
+                if values {
+                    validate::vector(&r.vector, dim)?;
+                } else {
+                    same_dim(&r.vector, dim)?;
+                }
                 dim = Some(r.vector.len());
             }
         }
@@ -506,12 +514,24 @@ fn check_dims(op: &Op, mut dim: Option<usize>) -> Result<Option<usize>> {
                 if matches!(op, Op::Batch(_)) {
                     return Err(unresolved());
                 }
-                dim = check_dims(op, dim)?;
+                dim = check_dims(op, dim, values)?;
             }
         }
         Op::IndexText { .. } | Op::UpdateMetadata { .. } => return Err(unresolved()),
     }
     Ok(dim)
+}
+
+/// `v` has the collection's dimension, when it has one. For vectors already
+/// validated (finite, dimension in range) by [`validate::vector`].
+pub(crate) fn same_dim(v: &[f32], dim: Option<usize>) -> Result<()> {
+    match dim {
+        Some(expected) if expected != v.len() => Err(Error::DimensionMismatch {
+            expected,
+            got: v.len(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 fn unresolved() -> Error {
@@ -622,8 +642,9 @@ pub(crate) fn validate_metadata(m: &Metadata) -> Result<()> {
     Ok(())
 }
 
-/// Resolves upserts into self-contained records: validates ids, vectors and
-/// metadata, fixes the dimension, and carries over the stored text of ids
+/// Resolves upserts (ids and vectors already validated with
+/// [`validate::id`] and [`validate::vector`]) into self-contained records:
+/// validates metadata, checks and fixes the dimension, and carries over the stored text of ids
 /// whose record gives none.
 pub(crate) fn resolve_upserts(
     view: &View,
@@ -634,9 +655,9 @@ pub(crate) fn resolve_upserts(
         return Ok(None);
     }
     let mut dim = view.dim;
+    // Ids and vectors were validated by the caller, outside the writer lock.
     for r in &records {
-        validate::id(&r.id)?;
-        validate::vector(&r.vector, dim)?;
+        same_dim(&r.vector, dim)?;
         dim = Some(r.vector.len());
         validate_metadata(&r.metadata)?;
     }
