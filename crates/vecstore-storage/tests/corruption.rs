@@ -184,10 +184,15 @@ fn truncated_segment_is_detected_before_mapping() {
 /// (section table entry, table, header), as a writer bug or undetected
 /// media damage would leave it: only the content checks can catch it.
 fn edit_section_behind_checksums(path: &Path, id: u32, edit: impl FnOnce(&mut [u8])) {
-    let layout = vecstore_storage::io::segment_file::SegmentFile::read_layout(path).unwrap();
+    use vecstore_storage::io::segment_file::{SECTION_ENTRY_LEN, SEGMENT_HEADER_LEN, SegmentFile};
+    let layout = SegmentFile::read_layout(path).unwrap();
     let mut bytes = std::fs::read(path).unwrap();
-    let u64_at = |b: &[u8], at: usize| u64::from_le_bytes(b[at..at + 8].try_into().unwrap());
-    let table = u64_at(&bytes, 24) as usize;
+    let table = layout.table_offset as usize;
+    let entry_len = SECTION_ENTRY_LEN as usize;
+    // Where the checksums live (docs/file-format.md): an entry's CRC at byte
+    // 24 of the entry; the table's CRC at byte 32 of the header, and the
+    // header's own CRC, over the bytes before it, in its last 4 bytes.
+    let header_crc_at = SEGMENT_HEADER_LEN as usize - 4;
     let (i, s) = layout
         .sections
         .iter()
@@ -197,12 +202,12 @@ fn edit_section_behind_checksums(path: &Path, id: u32, edit: impl FnOnce(&mut [u
     let (start, end) = (s.offset as usize, (s.offset + s.len) as usize);
     edit(&mut bytes[start..end]);
     let crc = crc32c::crc32c(&bytes[start..end]);
-    let entry = table + 32 * i;
+    let entry = table + entry_len * i;
     bytes[entry + 24..entry + 28].copy_from_slice(&crc.to_le_bytes());
-    let table_crc = crc32c::crc32c(&bytes[table..table + 32 * layout.sections.len()]);
+    let table_crc = crc32c::crc32c(&bytes[table..table + entry_len * layout.sections.len()]);
     bytes[32..36].copy_from_slice(&table_crc.to_le_bytes());
-    let header_crc = crc32c::crc32c(&bytes[0..60]);
-    bytes[60..64].copy_from_slice(&header_crc.to_le_bytes());
+    let header_crc = crc32c::crc32c(&bytes[..header_crc_at]);
+    bytes[header_crc_at..header_crc_at + 4].copy_from_slice(&header_crc.to_le_bytes());
     std::fs::write(path, bytes).unwrap();
 }
 

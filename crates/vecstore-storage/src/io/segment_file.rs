@@ -395,6 +395,8 @@ pub struct SegmentLayout {
     pub version: u32,
     /// Total file length in bytes.
     pub file_len: u64,
+    /// Byte offset of the section table (it runs to the end of the file).
+    pub table_offset: u64,
     /// The sections, in file order.
     pub sections: Vec<SectionInfo>,
 }
@@ -782,6 +784,7 @@ fn read_layout_from(path: &Path, file: &mut File) -> Result<SegmentLayout> {
     Ok(SegmentLayout {
         version,
         file_len,
+        table_offset,
         sections,
     })
 }
