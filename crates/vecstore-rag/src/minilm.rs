@@ -6,10 +6,11 @@
 //! at 256 tokens (the model's `max_seq_length`), BERT forward, mean pooling
 //! over the attention mask, L2 normalisation.
 //!
-//! Throughput: the tokens of up to `batch_size` texts are packed into one
-//! matrix without padding and run through [`BertEncoder`] (candle's `gemm`
-//! for the matrix products, our own fused element-wise kernels); both use
-//! rayon's global thread pool (`RAYON_NUM_THREADS` caps it).
+//! Throughput: up to `batch_size` texts per pass go through [`BertEncoder`]
+//! without padding; it cuts a pass into groups of consecutive texts that
+//! rayon's global thread pool (`RAYON_NUM_THREADS` caps it) runs in
+//! parallel, each group on one thread with the `gemm` crate's kernel for the
+//! matrix products and our own element-wise kernels.
 
 use crate::bert::{BertConfig, BertEncoder};
 use crate::chunk::TokenCounter;
@@ -27,12 +28,15 @@ pub const MODEL_DIR_ENV: &str = "VECSTORE_MODEL_DIR";
 /// all-MiniLM-L6-v2.
 pub const DEFAULT_MAX_TOKENS: usize = 256;
 
-/// Texts per forward pass. Measured on SciFact abstracts (2 threads):
-/// larger batches do not run faster.
+/// Texts per forward pass. A pass is split into groups of texts that run
+/// in parallel, so with small batches the threads wait for each other at
+/// the end of each pass; larger batches only hold more token ids and output
+/// vectors at once.
 pub const DEFAULT_BATCH_SIZE: usize = 32;
 
 /// Tokens per forward pass at most, whatever the batch size: bounds the
-/// memory of the feed-forward activations (tokens x 1536 floats).
+/// memory of a pass's token ids and output vectors (activations are bounded
+/// per group inside the encoder).
 const MAX_PASS_TOKENS: usize = 16_384;
 
 /// A local BERT sentence embedder (all-MiniLM-L6-v2 or another BERT model
