@@ -3,7 +3,7 @@
 //!
 //! They are written branch-free over plain slices so that the compiler
 //! vectorises them at the baseline target (SSE2 on x86-64), and
-//! `#[inline(always)]` so that [`crate::simd`] can compile them again with
+//! `#[inline(always)]` so that [`crate::kernels::simd`] can compile them again with
 //! AVX2 (8 lanes) for CPUs that have it: `f32::exp` and
 //! an `erf` from libm are scalar calls, and on SciFact-sized inputs the
 //! softmax and GELU of a 6-layer MiniLM evaluate about 7 million of each per
@@ -73,7 +73,7 @@ pub(crate) fn gelu_in_place(xs: &mut [f32]) {
 /// with independent accumulators (addition order is otherwise fixed).
 /// Loops below are `for` loops, not `for_each`/`sum`: those go through
 /// `Iterator::fold`, which the compiler may keep out of line, i.e. not in
-/// [`crate::simd`]'s AVX2 copies.
+/// [`crate::kernels::simd`]'s AVX2 copies.
 const LANES: usize = 8;
 
 /// Maximum of a row, by lanes.

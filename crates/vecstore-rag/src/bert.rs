@@ -9,7 +9,7 @@
 //! Here the texts of a call are cut into groups of consecutive texts of at
 //! most [`GROUP_TOKENS`] tokens, and rayon's threads take whole groups (data
 //! parallelism): one thread runs a group through every layer with
-//! single-threaded matrix products ([`crate::matmul`], the `gemm` crate's
+//! single-threaded matrix products ([`crate::kernels::matmul`], the `gemm` crate's
 //! kernel) into buffers it keeps between groups and calls (no allocation,
 //! no page faults, no synchronisation inside a pass, activations of a group
 //! stay in cache). The tokens of a group are stacked into one
@@ -18,11 +18,11 @@
 //! product and writes into its columns of the context, so there is no
 //! padding and no mask; biases are pre-filled into the outputs of the
 //! products, GELU and residual + LayerNorm run in place
-//! ([`crate::simd`], AVX2 where the CPU has it).
+//! ([`crate::kernels::simd`], AVX2 where the CPU has it).
 
 use crate::activations;
-use crate::matmul::{View, ViewMut, matmul};
-use crate::simd;
+use crate::kernels::matmul::{View, ViewMut, matmul};
+use crate::kernels::simd;
 use candle_core::Tensor;
 use rayon::prelude::*;
 use std::cell::RefCell;

@@ -7,9 +7,9 @@
 //! This crate must not depend on vecstore-async, the umbrella crate or the
 //! CLI, and contains no file-format or storage logic: documents are stored
 //! only through the public `Collection` API.
-// `deny`, not `forbid`: two modules of feature `embed` allow it, each
-// block with a SAFETY note: `matmul` (its one call into the `gemm` crate,
-// bounds-checked) and `simd` (calls of AVX2 builds after CPU detection).
+// `deny`, not `forbid`: the `kernels` module (feature `embed`) allows it,
+// each block with a SAFETY note: its one call into the `gemm` crate
+// (bounds-checked) and calls of AVX2 builds after CPU detection.
 #![deny(unsafe_code)]
 #![deny(missing_docs)]
 
@@ -19,14 +19,12 @@ mod activations;
 mod bert;
 mod chunk;
 mod embedder;
-mod markdown;
 #[cfg(feature = "embed")]
-mod matmul;
+mod kernels;
+mod markdown;
 #[cfg(feature = "embed")]
 mod minilm;
 mod pipeline;
-#[cfg(feature = "embed")]
-mod simd;
 mod splitters;
 
 pub use chunk::{Chunk, Chunker, TokenCounter, WordCount};

@@ -8,10 +8,8 @@
 //! strided block of an existing buffer; attention writes each head's result
 //! straight into its columns of the context matrix here.
 //!
-//! This is the only module of the crate that contains `unsafe` (the `gemm`
-//! entry point takes raw pointers and strides); [`matmul`] checks every
-//! index it can touch before the call.
-#![allow(unsafe_code)]
+//! Contains `unsafe` (the `gemm` entry point takes raw pointers and
+//! strides); [`matmul`] checks every index it can touch before the call.
 
 /// A read-only `rows x cols` matrix inside `data`: element `(i, j)` is
 /// `data[i * rs + j * cs]`.

@@ -7,7 +7,6 @@
 //!
 //! This module contains `unsafe` only to call the AVX2 copies, each after
 //! checking that the CPU has AVX2.
-#![allow(unsafe_code)]
 
 use crate::activations;
 
