@@ -41,7 +41,7 @@ const LINGER: Duration = Duration::from_micros(50);
 /// How long a drainer keeps its blocking thread before it requeues itself.
 const TURN: Duration = Duration::from_millis(2);
 /// The most jobs a drainer takes at once.
-const MAX_BATCH: usize = 16;
+const MAX_BATCH: usize = 32;
 
 #[derive(Default)]
 struct Queue {
@@ -123,10 +123,10 @@ impl Reads {
             if self.queued.load(Ordering::Acquire) > 0 || start.elapsed() >= LINGER {
                 let mut q = self.lock();
                 if !q.jobs.is_empty() {
-                    // Half an even share: the other drainers get work too, and
-                    // jobs stay queued for when this batch is done, while its
-                    // callers wake up and queue their next reads.
-                    let share = q.jobs.len().div_ceil(2 * q.drainers.max(1)).min(MAX_BATCH);
+                    // An even share, so the other drainers get work too. (Half
+                    // a share, to keep jobs queued while this batch's callers
+                    // wake up, measured no better: more wake-ups per query.)
+                    let share = q.jobs.len().div_ceil(q.drainers.max(1)).min(MAX_BATCH);
                     batch.extend(q.jobs.drain(..share));
                     self.queued.store(q.jobs.len(), Ordering::Release);
                     return true;
