@@ -178,11 +178,20 @@ fn buf(v: &mut Vec<f32>, len: usize) -> &mut [f32] {
     &mut v[..len]
 }
 
-/// Fills every `bias.len()`-wide row of `out` with `bias`.
-fn fill_rows(out: &mut [f32], bias: &[f32]) {
-    for row in out.chunks_exact_mut(bias.len()) {
+/// `out = x w + bias` for the `rows` rows of `x` (`x` is `rows x k`, `w` is
+/// `k x bias.len()`): the bias is written into `out` first and the product
+/// accumulated onto it.
+fn linear(x: &[f32], w: &[f32], bias: &[f32], out: &mut [f32], rows: usize, k: usize) {
+    let n = bias.len();
+    for row in out.chunks_exact_mut(n) {
         row.copy_from_slice(bias);
     }
+    matmul(
+        View::rows(x, rows, k),
+        View::rows(w, k, n),
+        ViewMut::rows(out, rows, n),
+        true,
+    );
 }
 
 impl BertEncoder {
@@ -374,15 +383,9 @@ impl BertEncoder {
         } = s;
         let x = &mut x[..total * h];
 
-        // Fused QKV projection (bias pre-filled).
+        // Fused QKV projection.
         let qkv = buf(qkv, total * 3 * h);
-        fill_rows(qkv, &l.qkv_b);
-        matmul(
-            View::rows(x, total, h),
-            View::rows(&l.qkv_w, h, 3 * h),
-            ViewMut::rows(qkv, total, 3 * h),
-            true,
-        );
+        linear(x, &l.qkv_w, &l.qkv_b, qkv, total, h);
 
         // Attention per text, written into its rows of `ctx`.
         let ctx = buf(ctx, total * h);
@@ -394,32 +397,14 @@ impl BertEncoder {
 
         // Output projection, residual, LayerNorm.
         let proj = buf(proj, total * h);
-        fill_rows(proj, &l.out_b);
-        matmul(
-            View::rows(ctx, total, h),
-            View::rows(&l.out_w, h, h),
-            ViewMut::rows(proj, total, h),
-            true,
-        );
+        linear(ctx, &l.out_w, &l.out_b, proj, total, h);
         simd::add_layer_norm_rows(x, proj, &l.ln1_g, &l.ln1_b, eps);
 
         // Feed-forward: GELU(x W1 + b1) W2 + b2, residual, LayerNorm.
         let ff = buf(ff, total * inter);
-        fill_rows(ff, &l.ff1_b);
-        matmul(
-            View::rows(x, total, h),
-            View::rows(&l.ff1_w, h, inter),
-            ViewMut::rows(ff, total, inter),
-            true,
-        );
+        linear(x, &l.ff1_w, &l.ff1_b, ff, total, h);
         simd::gelu(ff);
-        fill_rows(proj, &l.ff2_b);
-        matmul(
-            View::rows(ff, total, inter),
-            View::rows(&l.ff2_w, inter, h),
-            ViewMut::rows(proj, total, h),
-            true,
-        );
+        linear(ff, &l.ff2_w, &l.ff2_b, proj, total, inter);
         simd::add_layer_norm_rows(x, proj, &l.ln2_g, &l.ln2_b, eps);
     }
 
