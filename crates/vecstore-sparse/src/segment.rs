@@ -109,30 +109,28 @@ pub trait KeywordSegment {
 
 /// The two required search methods of [`KeywordSegment`], for a type with
 /// `prepare(terms, stats) -> (query terms, norm)` and `doc_len(row)`: both
-/// segment kinds score the same way and differ only in their cursors.
+/// segment kinds score the same way and differ only in their cursors, and
+/// both methods differ only in the scorer (MaxScore or exhaustive).
 macro_rules! search_methods {
     () => {
-        fn search_terms(
-            &self,
-            terms: &[String],
-            k: usize,
-            filter: &$crate::KeywordFilter<'_>,
-            stats: Option<&$crate::CorpusStats>,
-        ) -> Vec<(u32, f32)> {
-            let (qterms, norm) = self.prepare(terms, stats);
-            $crate::search::max_score(qterms, k, norm, |r| self.doc_len(r), filter)
-        }
-
-        fn search_terms_exhaustive(
-            &self,
-            terms: &[String],
-            k: usize,
-            filter: &$crate::KeywordFilter<'_>,
-            stats: Option<&$crate::CorpusStats>,
-        ) -> Vec<(u32, f32)> {
-            let (qterms, norm) = self.prepare(terms, stats);
-            $crate::search::exhaustive(qterms, k, norm, |r| self.doc_len(r), filter)
-        }
+        $crate::segment::search_methods!(
+            search_terms => max_score,
+            search_terms_exhaustive => exhaustive
+        );
+    };
+    ($($method:ident => $scorer:ident),+) => {
+        $(
+            fn $method(
+                &self,
+                terms: &[String],
+                k: usize,
+                filter: &$crate::KeywordFilter<'_>,
+                stats: Option<&$crate::CorpusStats>,
+            ) -> Vec<(u32, f32)> {
+                let (qterms, norm) = self.prepare(terms, stats);
+                $crate::search::$scorer(qterms, k, norm, |r| self.doc_len(r), filter)
+            }
+        )+
     };
 }
 pub(crate) use search_methods;
