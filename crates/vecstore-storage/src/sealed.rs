@@ -10,7 +10,7 @@
 //! from the map through the index crates' view types; everything is
 //! validated once when the file is opened.
 
-use crate::io::segment_file::{EAGER_VERIFY_BYTES, SegmentFile, SegmentWriter};
+use crate::io::segment_file::{EAGER_VERIFY_BYTES, SectionInfo, SegmentFile, SegmentWriter};
 use crate::metaindex::{MetaIndex, RowMetadata};
 use crate::mutable::MutableData;
 use crate::stored_meta::{StoredRows, load_row, store_row};
@@ -212,12 +212,16 @@ fn bytes(f: &SegmentFile, id: u32) -> Result<&[u8]> {
         .ok_or_else(|| corrupt(f.path(), format!("required section {id} is missing")))
 }
 
-fn section_len(f: &SegmentFile, id: u32) -> Result<u64> {
+fn section_info(f: &SegmentFile, id: u32) -> Result<SectionInfo> {
     f.sections()
         .iter()
         .find(|s| s.id == id)
-        .map(|s| s.len)
+        .copied()
         .ok_or_else(|| corrupt(f.path(), format!("required section {id} is missing")))
+}
+
+fn section_len(f: &SegmentFile, id: u32) -> Result<u64> {
+    section_info(f, id).map(|s| s.len)
 }
 
 /// Where one row table (ids or texts) lies in the mapped file: its `u64`
@@ -230,12 +234,7 @@ struct BlobAt {
 }
 
 fn section_range(f: &SegmentFile, id: u32) -> Result<std::ops::Range<usize>> {
-    let s = f
-        .sections()
-        .iter()
-        .find(|s| s.id == id)
-        .ok_or_else(|| corrupt(f.path(), format!("required section {id} is missing")))?;
-    Ok(s.offset as usize..(s.offset + s.len) as usize)
+    section_info(f, id).map(|s| s.offset as usize..(s.offset + s.len) as usize)
 }
 
 fn check_offsets(
@@ -246,8 +245,7 @@ fn check_offsets(
     rows: u32,
 ) -> Result<BlobAt> {
     let o = f.u64s(offsets)?;
-    bytes(f, blob)?;
-    let len = section_len(f, blob)?;
+    let len = bytes(f, blob)?.len() as u64;
     let path = f.path();
     if o.len() != rows as usize + 1 || o.first() != Some(&0) {
         return Err(corrupt(
