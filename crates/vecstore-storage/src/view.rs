@@ -165,11 +165,9 @@ impl SegRef<'_> {
                 })
             }
             SegRef::Disk(s) => {
-                // An empty deny-set is no filter: the index then takes its
-                // unfiltered path (no per-candidate set lookups).
+                // `SearchFilter::deny` treats an empty set as no filter.
                 let sf = match &allow {
                     Some(a) => SearchFilter::allow(a),
-                    None if deny.is_empty() => SearchFilter::NONE,
                     None => SearchFilter::deny(&deny),
                 };
                 s.dense_search(query, k, ef, exact, &sf)
