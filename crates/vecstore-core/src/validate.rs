@@ -51,15 +51,8 @@ pub fn dimension(d: usize) -> Result<()> {
 /// A vector has a valid dimension, equal to `expected` when given, and only
 /// finite components.
 pub fn vector(v: &[f32], expected: Option<usize>) -> Result<()> {
-    match expected {
-        Some(e) if e != v.len() => {
-            return Err(Error::DimensionMismatch {
-                expected: e,
-                got: v.len(),
-            });
-        }
-        _ => dimension(v.len())?,
-    }
+    same_dimension(v, expected)?;
+    dimension(v.len())?;
     // Branch-free scan first (an all-ones exponent means NaN or infinity;
     // integer ORs vectorise), then find the first bad value only on failure.
     const EXP: u32 = 0x7f80_0000;
@@ -72,6 +65,18 @@ pub fn vector(v: &[f32], expected: Option<usize>) -> Result<()> {
         return Err(Error::NonFiniteVector { index, value });
     }
     Ok(())
+}
+
+/// `v` has the `expected` dimension, when there is one; only the length is
+/// checked (for vectors that already passed [`vector`]).
+pub fn same_dimension(v: &[f32], expected: Option<usize>) -> Result<()> {
+    match expected {
+        Some(e) if e != v.len() => Err(Error::DimensionMismatch {
+            expected: e,
+            got: v.len(),
+        }),
+        _ => Ok(()),
+    }
 }
 
 /// `k` is 1 to 10_000.

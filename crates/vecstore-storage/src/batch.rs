@@ -119,7 +119,7 @@ pub(crate) fn resolve_batch(view: &View, m: &MutableData, batch: WriteBatch) -> 
             && !r.vector.is_empty()
         {
             // Values were checked by `WriteBatch::validate`.
-            crate::engine::same_dim(&r.vector, dim)?;
+            validate::same_dimension(&r.vector, dim)?;
             dim = Some(r.vector.len());
         }
     }

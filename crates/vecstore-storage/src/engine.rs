@@ -503,7 +503,7 @@ fn check_dims(op: &Op, mut dim: Option<usize>, values: bool) -> Result<Option<us
                 if values {
                     validate::vector(&r.vector, dim)?;
                 } else {
-                    same_dim(&r.vector, dim)?;
+                    validate::same_dimension(&r.vector, dim)?;
                 }
                 dim = Some(r.vector.len());
             }
@@ -520,18 +520,6 @@ fn check_dims(op: &Op, mut dim: Option<usize>, values: bool) -> Result<Option<us
         Op::IndexText { .. } | Op::UpdateMetadata { .. } => return Err(unresolved()),
     }
     Ok(dim)
-}
-
-/// `v` has the collection's dimension, when it has one. For vectors already
-/// validated (finite, dimension in range) by [`validate::vector`].
-pub(crate) fn same_dim(v: &[f32], dim: Option<usize>) -> Result<()> {
-    match dim {
-        Some(expected) if expected != v.len() => Err(Error::DimensionMismatch {
-            expected,
-            got: v.len(),
-        }),
-        _ => Ok(()),
-    }
 }
 
 fn unresolved() -> Error {
@@ -657,7 +645,7 @@ pub(crate) fn resolve_upserts(
     let mut dim = view.dim;
     // Ids and vectors were validated by the caller, outside the writer lock.
     for r in &records {
-        same_dim(&r.vector, dim)?;
+        validate::same_dimension(&r.vector, dim)?;
         dim = Some(r.vector.len());
         validate_metadata(&r.metadata)?;
     }
